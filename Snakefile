@@ -1,0 +1,27 @@
+"""reelmake: long videos in, ranked highlight clips out.
+
+Every artifact of a video lives under results/<video_hash>/. Run with
+`snakemake --cores 4` (videos from config/config.yaml or --config) or `reelmake run`.
+"""
+
+import os
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/ingest.smk"
+include: "rules/audio.smk"
+include: "rules/transcribe.smk"
+include: "rules/state.smk"
+
+
+rule all:
+    input:
+        get_final_output(),
+    default_target: True

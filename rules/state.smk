@@ -1,0 +1,18 @@
+"""Stage state: the per-video summary of what is done, as the design notes describe.
+
+input:  every stage output of the video
+output: results/{video_hash}/stage_state.json
+"""
+
+
+rule stage_state:
+    input:
+        get_stage_files,
+    output:
+        state="results/{video_hash}/stage_state.json",
+    params:
+        results=str(RESULTS),
+    log:
+        "results/{video_hash}/logs/stage_state.log",
+    script:
+        "../scripts/stage_state.py"

@@ -1,0 +1,12 @@
+"""Adapter for rule stage_state: summarise the video's results folder."""
+
+from reelmake import adapter
+from reelmake.stages import write_state
+
+adapter.run(
+    snakemake.log,
+    write_state,
+    results_dir=snakemake.params.results,
+    video_hash=snakemake.wildcards.video_hash,
+    target=snakemake.output.state,
+)

@@ -1,0 +1,152 @@
+"""The pipeline's stages, their files, and the stage-state summary of one video.
+
+This registry is the one place that knows which files a stage writes: the Snakemake
+rules take their output paths from it, and the stage state is computed from it. Adding
+a stage is adding one ``Stage`` here and one rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reelmake import fileio
+from reelmake.discovery import source_link
+
+Summary = Callable[[dict[str, Path]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    rule: str
+    files: dict[str, str]
+    summarize: Summary
+
+    def paths(self, folder: Path) -> dict[str, Path]:
+        return {key: folder / rel for key, rel in self.files.items()}
+
+
+def _artifact(path: Path, stage: str) -> dict[str, Any]:
+    """Read a JSON artifact and refuse anything that is not a finished one."""
+    data = fileio.read_json(path)
+    if not isinstance(data, dict) or data.get("schema_version") != fileio.SCHEMA_VERSION:
+        raise ValueError(f"{path}: unknown format")
+    if data.get("stage") != stage:
+        raise ValueError(f"{path}: written by stage {data.get('stage')!r}, not {stage!r}")
+    return data
+
+
+def _ingest(paths: dict[str, Path]) -> dict[str, Any]:
+    data = _artifact(paths["video_json"], "ingest")
+    return {"duration": data["duration"]}
+
+
+def _audio(paths: dict[str, Path]) -> dict[str, Any]:
+    with wave.open(str(paths["audio_path"]), "rb") as wav:
+        seconds = wav.getnframes() / float(wav.getframerate())
+    return {"duration": round(seconds, 3)}
+
+
+def _transcription(paths: dict[str, Path]) -> dict[str, Any]:
+    data = _artifact(paths["transcript_path"], "transcription")
+    return {
+        "segment_count": data["segment_count"],
+        "word_count": data["word_count"],
+        "language": data["language"],
+        "model": data["model"],
+    }
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("ingest", "ingest_video", {"video_json": "ingest/video.json"}, _ingest),
+    Stage("audio_extraction", "extract_audio", {"audio_path": "audio/audio.wav"}, _audio),
+    Stage(
+        "transcription",
+        "transcribe_audio",
+        {
+            "transcript_path": "transcript/transcript.json",
+            "srt_path": "transcript/transcript.srt",
+            "vtt_path": "transcript/transcript.vtt",
+        },
+        _transcription,
+    ),
+)
+STATE_FILE = "stage_state.json"
+RULE_STATE = "stage_state"
+
+
+def stage(name: str) -> Stage:
+    """A stage by its stage-state name or its rule name."""
+    for s in STAGES:
+        if name in (s.name, s.rule):
+            return s
+    known = ", ".join(f"{s.name} ({s.rule})" for s in STAGES)
+    raise KeyError(f"unknown stage {name!r}; stages are: {known}")
+
+
+def output(name: str, key: str, results: str = "results") -> str:
+    """The Snakemake output pattern of one file of a stage."""
+    return f"{results}/{{video_hash}}/{stage(name).files[key]}"
+
+
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
+
+
+def compute_state(results_dir: str | os.PathLike[str], video_hash: str) -> dict[str, Any]:
+    """The stage state of one video, computed from its results folder alone.
+
+    A stage is completed when all its files are there and readable. ``last_stage`` is
+    the end of the unbroken run of completed stages from the first: a later stage's
+    files with an earlier one missing do not count.
+    """
+    results = Path(results_dir)
+    folder = results / video_hash
+    link = source_link(results, video_hash)
+    state: dict[str, Any] = {
+        "schema_version": fileio.SCHEMA_VERSION,
+        "video_hash": video_hash,
+        "video_path": os.path.realpath(link) if link else None,
+        "last_stage": None,
+        "last_updated": None,
+    }
+    newest = 0.0
+    unbroken = True
+    for s in STAGES:
+        paths = s.paths(folder)
+        block: dict[str, Any] = {"completed": False}
+        block.update({key: str(p) for key, p in paths.items()})
+        if all(p.is_file() for p in paths.values()):
+            try:
+                block.update(s.summarize(paths))
+                block["completed"] = True
+            except (OSError, ValueError, KeyError, TypeError, EOFError, wave.Error) as exc:
+                block["error"] = f"unreadable output, will be rebuilt ({exc})"
+        elif any(p.exists() for p in paths.values()):
+            block["error"] = "some outputs are missing"
+        if block["completed"]:
+            newest = max([newest] + [p.stat().st_mtime for p in paths.values()])
+            if unbroken:
+                state["last_stage"] = s.name
+        else:
+            unbroken = False
+        state[s.name] = block
+    state["completed"] = unbroken
+    if newest:
+        state["last_updated"] = _iso(newest)
+    return state
+
+
+def write_state(
+    results_dir: str | os.PathLike[str], video_hash: str, target: str | os.PathLike[str]
+) -> dict[str, Any]:
+    state = compute_state(results_dir, video_hash)
+    state["stage"] = RULE_STATE
+    fileio.write_json(target, state)
+    return state

@@ -1,0 +1,125 @@
+"""Locating the workflow files and running Snakemake through its command line.
+
+In a clone the Snakefile sits at the repository's root; an installed package carries a
+copy under ``reelmake/workflow/``. Snakemake runs as a child process so that profiles,
+``--forcerun`` and every other command-line feature apply unchanged.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from reelmake.errors import ReelmakeError
+
+
+def workflow_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parents[1], here / "workflow"):
+        if (candidate / "Snakefile").is_file() and (candidate / "rules").is_dir():
+            return candidate
+    raise ReelmakeError(f"{here}: the workflow files (Snakefile, rules/) are not installed")
+
+
+def snakemake_command(workdir: Path, args: Sequence[str]) -> list[str]:
+    wf = workflow_dir()
+    return [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(wf / "Snakefile"),
+        "--directory", str(workdir),
+        *args,
+    ]  # fmt: skip
+
+
+def profile_args(profile: str | None) -> list[str]:
+    """A profile given by name is looked up among the workflow's own profiles first."""
+    if profile is None:
+        return []
+    own = workflow_dir() / "profiles" / profile
+    if own.is_dir():
+        return ["--workflow-profile", str(own)]
+    return ["--profile", profile]
+
+
+def run_snakemake(workdir: Path, args: Sequence[str]) -> int:
+    """Run Snakemake and pass SIGTERM and Ctrl-C on to it, then wait for it to stop."""
+    proc = subprocess.Popen(snakemake_command(workdir, args))
+
+    def forward(signum: int, _frame: object) -> None:
+        proc.send_signal(signum)
+
+    old = signal.signal(signal.SIGTERM, forward)
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                # The terminal sent SIGINT to Snakemake too; let it clean up.
+                continue
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def release_stale_snakemake_lock(workdir: Path) -> bool:
+    """Unlock a working folder whose Snakemake lock outlived its run.
+
+    Only called while holding :class:`RunLock`, which proves that no other reelmake run
+    is alive in this folder, so any lock found here was left by a killed run.
+    """
+    locks = workdir / ".snakemake" / "locks"
+    if not locks.is_dir() or not any(locks.iterdir()):
+        return False
+    subprocess.run(
+        snakemake_command(workdir, ["--unlock", "--quiet", "all"]),
+        check=False,
+        capture_output=True,
+    )
+    return True
+
+
+class RunLock:
+    """An exclusive lock on a results folder, held for the whole of a run.
+
+    The kernel drops it when the process dies, however it dies, so a lock that can be
+    taken is never stale.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: object | None = None
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+")  # noqa: SIM115 - held open for the lock's life
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            fh.close()
+            raise ReelmakeError(
+                f"{self.path.parent.parent}: another reelmake run is working here "
+                f"(pid {holder}); wait for it to finish, or stop it first"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._fh is not None:
+            self._fh.close()  # type: ignore[attr-defined]
+            self._fh = None
