@@ -11,11 +11,13 @@ rule extract_audio:
         video_json=stage_output("ingest", "video_json"),
     output:
         audio=stage_output("audio_extraction", "audio_path"),
-    params:
-        sample_rate=config["audio"]["sample_rate"],
     log:
         "results/{video_hash}/logs/extract_audio.log",
     benchmark:
         "results/{video_hash}/benchmarks/extract_audio.tsv"
+    conda:
+        "../environment.yml"
+    params:
+        sample_rate=config["audio"]["sample_rate"],
     script:
         "../scripts/extract_audio.py"

@@ -7,12 +7,16 @@ the hash index; a video is hashed once, the first time it is seen.
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
-
+from reelmake import config as reelmake_config
 from reelmake import discovery, stages
 
-
-validate(config, "../config/schemas/config.schema.yaml")
+# Our own validation: it fills defaults and says what is wrong in one line.
+reelmake_config.validate(
+    config,
+    reelmake_config.load_schema(
+        Path(workflow.basedir) / "config" / "schemas" / "config.schema.yaml"
+    ),
+)
 
 RESULTS = Path("results")
 

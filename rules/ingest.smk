@@ -13,5 +13,7 @@ rule ingest_video:
         video_json=stage_output("ingest", "video_json"),
     log:
         "results/{video_hash}/logs/ingest_video.log",
+    conda:
+        "../environment.yml"
     script:
         "../scripts/ingest_video.py"

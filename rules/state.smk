@@ -10,9 +10,9 @@ rule stage_state:
         get_stage_files,
     output:
         state="results/{video_hash}/stage_state.json",
-    params:
-        results=str(RESULTS),
     log:
         "results/{video_hash}/logs/stage_state.log",
+    conda:
+        "../environment.yml"
     script:
         "../scripts/stage_state.py"

@@ -13,17 +13,19 @@ rule transcribe_audio:
         transcript=stage_output("transcription", "transcript_path"),
         srt=stage_output("transcription", "srt_path"),
         vtt=stage_output("transcription", "vtt_path"),
+    log:
+        "results/{video_hash}/logs/transcribe_audio.log",
+    benchmark:
+        "results/{video_hash}/benchmarks/transcribe_audio.tsv"
+    conda:
+        "../environment.yml"
+    threads: config["transcribe"]["threads"]
+    resources:
+        mem_mb=2000,
     params:
         options={
             key: config["transcribe"][key]
             for key in ("model", "language", "vad", "beam_size", "compute_type")
         },
-    threads: config["transcribe"]["threads"]
-    resources:
-        mem_mb=2000,
-    log:
-        "results/{video_hash}/logs/transcribe_audio.log",
-    benchmark:
-        "results/{video_hash}/benchmarks/transcribe_audio.tsv"
     script:
         "../scripts/transcribe_audio.py"

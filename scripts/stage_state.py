@@ -6,7 +6,5 @@ from reelmake.stages import write_state
 adapter.run(
     snakemake.log,
     write_state,
-    results_dir=snakemake.params.results,
-    video_hash=snakemake.wildcards.video_hash,
     target=snakemake.output.state,
 )

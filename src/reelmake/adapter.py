@@ -16,7 +16,9 @@ from reelmake.errors import ReelmakeError
 
 def setup_logging(log_files: Sequence[str]) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    handlers += [logging.FileHandler(path, mode="w", encoding="utf-8") for path in log_files]
+    handlers += [
+        logging.FileHandler(path, mode="w", encoding="utf-8") for path in log_files
+    ]
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

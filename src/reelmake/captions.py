@@ -82,6 +82,7 @@ def to_srt(cues: Sequence[Cue]) -> str:
 
 def to_vtt(cues: Sequence[Cue]) -> str:
     blocks = [
-        f"{_timecode(c.start, '.')} --> {_timecode(c.end, '.')}\n{c.text}\n" for c in cues
+        f"{_timecode(c.start, '.')} --> {_timecode(c.end, '.')}\n{c.text}\n"
+        for c in cues
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -12,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from reelmake import discovery, stages, workflow
+from reelmake import config, discovery, stages, workflow
 from reelmake.errors import ReelmakeError
 from reelmake.hashing import INDEX_NAME, HashIndex, short
 
@@ -64,7 +65,9 @@ def print_cache_report(
         forcing = False
         for s in stages.STAGES:
             block = state[s.name]
-            forcing = forcing or forced == [] or (forced is not None and s.rule in forced)
+            forcing = (
+                forcing or forced == [] or (forced is not None and s.rule in forced)
+            )
             if block["completed"] and not forcing:
                 detail = _stage_detail(s, block)
                 print(f"  ✓ {s.name}: SKIPPED (using cached result){detail}")
@@ -88,6 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     no_cache, forced_rules = _split_no_cache(args)
     workdir = Path(args.directory).resolve()
     results = _results(workdir)
+    user_configs = _user_configs(workdir, args.configfile)
     paths, problems = discovery.discover(args.videos)
     with workflow.RunLock(results / discovery.STATE_DIR / "run.lock"):
         videos, unreadable = discovery.register(paths, results)
@@ -105,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         overlay.write_text(yaml.safe_dump({"videos": [str(v.path) for v in videos]}))
         try:
             smk_args = ["--cores", str(args.cores), "--configfile"]
-            smk_args += [str(p) for p in _user_configs(workdir, args.configfile)]
+            smk_args += [str(p) for p in user_configs]
             smk_args.append(str(overlay))
             smk_args += workflow.profile_args(args.profile)
             if args.dry_run:
@@ -131,10 +135,33 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _user_configs(workdir: Path, explicit: str | None) -> list[Path]:
+    """The user's config files, checked before any work starts."""
     if explicit:
-        return [Path(explicit).resolve()]
-    own = workdir / "config.yaml"
-    return [own] if own.is_file() else []
+        paths = [Path(explicit).resolve()]
+    else:
+        own = workdir / "config.yaml"
+        paths = [own] if own.is_file() else []
+    wf = workflow.workflow_dir() / "config"
+    schema = config.load_schema(wf / "schemas" / "config.schema.yaml")
+    merged = config.load(wf / "config.yaml")
+    for path in paths:
+        if not path.is_file():
+            raise ReelmakeError(f"{path}: config file not found")
+        user = config.load(path)
+        config.validate(copy.deepcopy(user), schema, source=str(path))
+        merged = _deep_update(merged, user)
+    config.validate(merged, schema, source="configuration")
+    return paths
+
+
+def _deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_update(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _report_failures(videos: Sequence[discovery.Video], results: Path) -> int:
@@ -154,7 +181,9 @@ def _report_failures(videos: Sequence[discovery.Video], results: Path) -> int:
 def _known_hashes(results: Path) -> list[str]:
     if not results.is_dir():
         return []
-    return sorted(p.name for p in results.iterdir() if discovery.source_link(results, p.name))
+    return sorted(
+        p.name for p in results.iterdir() if discovery.source_link(results, p.name)
+    )
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -227,11 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("videos", nargs="*", help="video files, folders or glob patterns")
     run.add_argument(
         "--no-cache", nargs="*", metavar="STAGE",
-        help=f"run again: every stage, or the given stages and what follows ({stage_names})",
+        help=f"run again: all stages, or these stages and later ones ({stage_names})",
     )  # fmt: skip
     run.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     run.add_argument("--profile", help="a Snakemake profile (slurm, or a path)")
-    run.add_argument("--configfile", help="a config file (default: ./config.yaml if any)")
+    run.add_argument(
+        "--configfile", help="a config file (default: ./config.yaml if any)"
+    )
     run.add_argument("--until", metavar="STAGE", help="stop after this stage")
     run.add_argument("--dry-run", "-n", action="store_true", help="show what would run")
     run.set_defaults(func=cmd_run)
@@ -241,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
 
-    hsh = sub.add_parser("hash", parents=[common], help="print the content hash of videos")
+    hsh = sub.add_parser(
+        "hash", parents=[common], help="print the content hash of videos"
+    )
     hsh.add_argument("videos", nargs="+")
     hsh.set_defaults(func=cmd_hash)
 

@@ -33,7 +33,7 @@ def speak(text: str, target: Path, words_per_minute: int = 160) -> Path:
     espeak = shutil.which("espeak-ng")
     if espeak is None:
         raise ReelmakeError(
-            "espeak-ng was not found on PATH; install it (Debian: apt-get install espeak-ng)"
+            "espeak-ng was not found on PATH; install it (apt-get install espeak-ng)"
         )
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
         fh.write(text)
@@ -68,7 +68,9 @@ def make_video(
     with tempfile.TemporaryDirectory() as tmp:
         inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"]
         if paragraphs:
-            parts = [speak(p, Path(tmp) / f"p{i}.wav") for i, p in enumerate(paragraphs)]
+            parts = [
+                speak(p, Path(tmp) / f"p{i}.wav") for i, p in enumerate(paragraphs)
+            ]
             gap = Path(tmp) / "gap.wav"
             subprocess.run(
                 [tool("ffmpeg"), "-v", "error", "-f", "lavfi", "-i",
@@ -87,7 +89,9 @@ def make_video(
             if audio:
                 inputs += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050"]
             length = ["-t", str(seconds)]
-        audio_codec = ["-c:a", "aac", "-b:a", "64k"] if (paragraphs or audio) else ["-an"]
+        audio_codec = (
+            ["-c:a", "aac", "-b:a", "64k"] if (paragraphs or audio) else ["-an"]
+        )
         flags = ["-movflags", "+faststart"] if faststart else []
         subprocess.run(
             [tool("ffmpeg"), "-nostdin", "-v", "error", "-y", *inputs, *length,

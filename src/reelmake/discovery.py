@@ -46,7 +46,10 @@ def _scan_folder(folder: Path) -> list[Path]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in VIDEO_EXTENSIONS:
+            if (
+                not name.startswith(".")
+                and Path(name).suffix.lower() in VIDEO_EXTENSIONS
+            ):
                 found.append(Path(root) / name)
     return found
 
@@ -63,7 +66,9 @@ def _check_file(path: Path) -> str | None:
     return None
 
 
-def discover(entries: Iterable[str], base: Path | None = None) -> tuple[list[Path], list[Problem]]:
+def discover(
+    entries: Iterable[str], base: Path | None = None
+) -> tuple[list[Path], list[Problem]]:
     """Expand entries into video files, in order and without repeats."""
     base = base or Path.cwd()
     videos: list[Path] = []

@@ -1,4 +1,4 @@
-"""Atomic writes: every artifact appears under its final name complete, or not at all."""
+"""Atomic writes: an artifact appears under its final name complete, or not at all."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -49,7 +51,9 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         return json.load(fh)
 
 
-def artifact(stage: str, params: dict[str, Any], versions: dict[str, str]) -> dict[str, Any]:
+def artifact(
+    stage: str, params: dict[str, Any], versions: dict[str, str]
+) -> dict[str, Any]:
     """The header every JSON artifact starts with."""
     return {
         "schema_version": SCHEMA_VERSION,

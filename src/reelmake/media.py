@@ -19,7 +19,7 @@ def tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise ReelmakeError(
-            f"{name} was not found on PATH; install ffmpeg (Debian: apt-get install ffmpeg)"
+            f"{name} was not found on PATH; install ffmpeg (apt-get install ffmpeg)"
         )
     return found
 
@@ -114,9 +114,13 @@ def probe(path: str | os.PathLike[str], name: str | None = None) -> VideoInfo:
             )
         )
     if not any(s.kind == "video" for s in streams):
-        raise ReelmakeError(f"{name}: has no video stream (is it an audio or text file?)")
+        raise ReelmakeError(
+            f"{name}: has no video stream (is it an audio or text file?)"
+        )
     if not any(s.kind == "audio" for s in streams):
-        raise ReelmakeError(f"{name}: has no audio stream, so there is no speech to use")
+        raise ReelmakeError(
+            f"{name}: has no audio stream, so there is no speech to use"
+        )
     try:
         duration = float(fmt.get("duration", 0))
     except ValueError:
@@ -172,4 +176,3 @@ def wav_duration(path: str | os.PathLike[str]) -> float:
 
     with wave.open(str(path), "rb") as wav:
         return wav.getnframes() / float(wav.getframerate())
-

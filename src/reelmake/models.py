@@ -87,7 +87,9 @@ def join_split_model(
 
 def _base_model() -> Path:
     first, second = (_package_data(m) for m in BASE_PACKAGES)
-    extras = [first / name for name in ("config.json", "tokenizer.json", "vocabulary.txt")]
+    extras = [
+        first / name for name in ("config.json", "tokenizer.json", "vocabulary.txt")
+    ]
     return join_split_model(
         [first / "model.bin.part1", second / "model.bin.part2"],
         [p for p in extras if p.is_file()],
@@ -117,8 +119,6 @@ def resolve(name: str) -> Path:
     folder = Path(os.path.expanduser(name))
     if not folder.is_dir():
         raise ReelmakeError(
-            f"transcribe.model {name!r}: not a known model (tiny.en, base) and not a folder"
+            f"transcribe.model {name!r}: neither tiny.en, base nor a model folder"
         )
     return check_folder(folder)
-
-

@@ -35,10 +35,15 @@ class Stage:
 def _artifact(path: Path, stage: str) -> dict[str, Any]:
     """Read a JSON artifact and refuse anything that is not a finished one."""
     data = fileio.read_json(path)
-    if not isinstance(data, dict) or data.get("schema_version") != fileio.SCHEMA_VERSION:
+    if (
+        not isinstance(data, dict)
+        or data.get("schema_version") != fileio.SCHEMA_VERSION
+    ):
         raise ValueError(f"{path}: unknown format")
     if data.get("stage") != stage:
-        raise ValueError(f"{path}: written by stage {data.get('stage')!r}, not {stage!r}")
+        raise ValueError(
+            f"{path}: written by stage {data.get('stage')!r}, not {stage!r}"
+        )
     return data
 
 
@@ -65,7 +70,9 @@ def _transcription(paths: dict[str, Path]) -> dict[str, Any]:
 
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", "ingest_video", {"video_json": "ingest/video.json"}, _ingest),
-    Stage("audio_extraction", "extract_audio", {"audio_path": "audio/audio.wav"}, _audio),
+    Stage(
+        "audio_extraction", "extract_audio", {"audio_path": "audio/audio.wav"}, _audio
+    ),
     Stage(
         "transcription",
         "transcribe_audio",
@@ -99,7 +106,9 @@ def _iso(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
 
 
-def compute_state(results_dir: str | os.PathLike[str], video_hash: str) -> dict[str, Any]:
+def compute_state(
+    results_dir: str | os.PathLike[str], video_hash: str
+) -> dict[str, Any]:
     """The stage state of one video, computed from its results folder alone.
 
     A stage is completed when all its files are there and readable. ``last_stage`` is
@@ -126,7 +135,14 @@ def compute_state(results_dir: str | os.PathLike[str], video_hash: str) -> dict[
             try:
                 block.update(s.summarize(paths))
                 block["completed"] = True
-            except (OSError, ValueError, KeyError, TypeError, EOFError, wave.Error) as exc:
+            except (
+                OSError,
+                ValueError,
+                KeyError,
+                TypeError,
+                EOFError,
+                wave.Error,
+            ) as exc:
                 block["error"] = f"unreadable output, will be rebuilt ({exc})"
         elif any(p.exists() for p in paths.values()):
             block["error"] = "some outputs are missing"
@@ -143,10 +159,10 @@ def compute_state(results_dir: str | os.PathLike[str], video_hash: str) -> dict[
     return state
 
 
-def write_state(
-    results_dir: str | os.PathLike[str], video_hash: str, target: str | os.PathLike[str]
-) -> dict[str, Any]:
-    state = compute_state(results_dir, video_hash)
+def write_state(target: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write the state of the video whose folder holds ``target``."""
+    folder = Path(target).parent
+    state = compute_state(folder.parent, folder.name)
     state["stage"] = RULE_STATE
     fileio.write_json(target, state)
     return state

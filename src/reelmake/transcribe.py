@@ -102,7 +102,9 @@ class FasterWhisperTranscriber:
                 # Whisper's word times can step back a little at segment seams.
                 start = max(float(w.start), last_end)
                 end = max(float(w.end), start)
-                words.append(Word(round(start, 3), round(end, 3), text, round(w.probability, 4)))
+                words.append(
+                    Word(round(start, 3), round(end, 3), text, round(w.probability, 4))
+                )
                 last_end = end
             if len(words) > first:
                 segments.append(
@@ -115,7 +117,9 @@ class FasterWhisperTranscriber:
                     )
                 )
             log.info("transcribed %.1f of %.1f s", seg.end, info.duration)
-        return Transcript(info.language, round(float(info.duration), 3), words, segments)
+        return Transcript(
+            info.language, round(float(info.duration), 3), words, segments
+        )
 
 
 def _versions() -> dict[str, str]:
@@ -140,7 +144,9 @@ def transcribe_audio(
     """Transcribe ``audio`` and write the JSON transcript and full-video captions."""
     if not Path(audio).is_file():
         raise ReelmakeError(f"{audio}: audio file is missing; run extract_audio first")
-    result = (transcriber or FasterWhisperTranscriber()).transcribe(Path(audio), options)
+    result = (transcriber or FasterWhisperTranscriber()).transcribe(
+        Path(audio), options
+    )
     data = fileio.artifact("transcription", asdict(options), _versions())
     data.update(
         model=options.model,

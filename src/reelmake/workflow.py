@@ -24,7 +24,9 @@ def workflow_dir() -> Path:
     for candidate in (here.parents[1], here / "workflow"):
         if (candidate / "Snakefile").is_file() and (candidate / "rules").is_dir():
             return candidate
-    raise ReelmakeError(f"{here}: the workflow files (Snakefile, rules/) are not installed")
+    raise ReelmakeError(
+        f"{here}: the workflow files (Snakefile, rules/) are not installed"
+    )
 
 
 def snakemake_command(workdir: Path, args: Sequence[str]) -> list[str]:

@@ -1,0 +1,71 @@
+"""Shared fixtures: generated media and helpers that run the real command line."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reelmake.demo import make_video
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Two short spoken paragraphs: enough speech to check words, fast to transcribe.
+SHORT_SCRIPT = (
+    "Welcome to the garden podcast. Today we plant tomatoes and basil together.",
+    "Water the seedlings every morning, and keep them in bright sunlight.",
+)
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def speech_video(media_dir: Path) -> Path:
+    """A ~9 s talking video, generated once per test session."""
+    return make_video(media_dir / "garden.mp4", SHORT_SCRIPT)
+
+
+@pytest.fixture(scope="session")
+def long_speech_video(media_dir: Path) -> Path:
+    """A ~40 s talking video: transcription lasts long enough to interrupt it."""
+    from reelmake.demo import DEMO_SCRIPT
+
+    return make_video(media_dir / "talk.mp4", DEMO_SCRIPT)
+
+
+def reelmake(
+    *args: str | os.PathLike[str], cwd: Path, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``reelmake`` command line in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, "-m", "reelmake.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+
+
+def rules_run(output: str) -> list[str]:
+    """The rules Snakemake finished, in order, from its log output."""
+    return re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", output)
+
+
+def results_of(workdir: Path) -> Path:
+    return workdir / "results"
+
+
+def only_hash(workdir: Path) -> str:
+    folders = [
+        p.name for p in results_of(workdir).iterdir() if not p.name.startswith(".")
+    ]
+    assert len(folders) == 1, folders
+    return folders[0]

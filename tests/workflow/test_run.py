@@ -1,0 +1,258 @@
+"""Real ``reelmake run`` / ``snakemake`` runs in temporary folders."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reelmake.demo import make_video
+from tests.conftest import REPO, only_hash, reelmake, results_of, rules_run
+
+pytestmark = pytest.mark.workflow
+
+ALL_RULES = {"ingest_video", "extract_audio", "transcribe_audio", "stage_state", "all"}
+
+
+def _state(workdir: Path, video_hash: str) -> dict:
+    return json.loads(
+        (results_of(workdir) / video_hash / "stage_state.json").read_text()
+    )
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory: pytest.TempPathFactory, speech_video: Path):
+    """A folder where one video has been processed completely."""
+    workdir = tmp_path_factory.mktemp("done")
+    video = workdir / "garden talk.mp4"
+    shutil.copy(speech_video, video)
+    first = reelmake("run", video, cwd=workdir)
+    assert first.returncode == 0, first.stdout + first.stderr
+    return workdir, video, first
+
+
+def test_first_run_makes_every_stage(done) -> None:
+    workdir, video, first = done
+    assert set(rules_run(first.stderr)) == ALL_RULES
+    assert "CHECKING FOR CACHED STATE" in first.stdout
+    state = _state(workdir, only_hash(workdir))
+    assert state["last_stage"] == "transcription"
+    assert state["video_path"] == str(video)
+    assert state["transcription"]["word_count"] > 15
+    assert state["transcription"]["language"] == "en"
+    folder = results_of(workdir) / only_hash(workdir)
+    for rule in ("ingest_video", "extract_audio", "transcribe_audio", "stage_state"):
+        assert (folder / "logs" / f"{rule}.log").is_file()
+    bench = (folder / "benchmarks" / "transcribe_audio.tsv").read_text().splitlines()
+    assert bench[0].startswith("s\t") and len(bench) == 2
+
+
+def test_second_run_does_nothing_and_says_so(done) -> None:
+    workdir, video, _ = done
+    again = reelmake("run", video, cwd=workdir)
+    assert again.returncode == 0
+    assert rules_run(again.stderr) == []
+    assert "Nothing to be done" in again.stderr
+    assert "transcription: SKIPPED (using cached result)" in again.stdout
+
+
+def test_moving_the_video_reruns_nothing(done, tmp_path: Path) -> None:
+    workdir, video, _ = done
+    moved = tmp_path / "elsewhere" / "renamed.mp4"
+    moved.parent.mkdir()
+    shutil.copy2(video, moved)  # a copy with the same bytes, as on another disk
+    os.utime(moved)  # and a new mtime
+    run = reelmake("run", moved, cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    assert rules_run(run.stderr) == []
+
+
+def test_changed_bytes_make_a_new_folder(done, tmp_path: Path) -> None:
+    workdir, video, _ = done
+    changed = tmp_path / video.name
+    data = bytearray(video.read_bytes())
+    data[-1] ^= 0xFF  # same size, other bytes
+    changed.write_bytes(bytes(data))
+    listed = reelmake("hash", video, changed, cwd=workdir)
+    hashes = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert len(set(hashes)) == 2
+
+
+def test_no_cache_stage_reruns_it_and_what_follows(done) -> None:
+    workdir, video, _ = done
+    folder = results_of(workdir) / only_hash(workdir)
+    audio_mtime = (folder / "audio/audio.wav").stat().st_mtime_ns
+    run = reelmake("run", "--no-cache", "transcribe_audio", video, cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    assert set(rules_run(run.stderr)) == {"transcribe_audio", "stage_state", "all"}
+    assert "transcription: will run again (--no-cache)" in run.stdout
+    assert (folder / "audio/audio.wav").stat().st_mtime_ns == audio_mtime
+
+
+def test_no_cache_reruns_everything(done) -> None:
+    workdir, video, _ = done
+    run = reelmake("run", video, "--no-cache", cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    assert set(rules_run(run.stderr)) == ALL_RULES
+
+
+def test_status_shows_stages(done) -> None:
+    workdir, video, _ = done
+    out = reelmake("status", "--json", video, cwd=workdir)
+    (state,) = json.loads(out.stdout)
+    assert state["last_stage"] == "transcription"
+    text = reelmake("status", cwd=workdir).stdout
+    assert "transcription" in text and "done" in text
+
+
+def test_kill_during_transcription_resumes_there(
+    tmp_path: Path, long_speech_video: Path
+) -> None:
+    video = tmp_path / "talk.mp4"
+    shutil.copy(long_speech_video, video)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reelmake.cli", "run", str(video), "--cores", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    results = results_of(tmp_path)
+    deadline = time.monotonic() + 120
+    log = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        logs = list(results.glob("*/logs/transcribe_audio.log"))
+        if logs and "Processing audio" in logs[0].read_text():
+            log = logs[0]
+            break
+        time.sleep(0.1)
+    assert log is not None, "transcription never started"
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole run dies at once
+    proc.wait()
+    folder = log.parent.parent
+    assert not (folder / "transcript/transcript.json").exists()
+    assert _no_final_file_is_partial(folder)
+    audio_mtime = (folder / "audio/audio.wav").stat().st_mtime_ns
+
+    rerun = reelmake("run", video, cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert set(rules_run(rerun.stderr)) == {"transcribe_audio", "stage_state", "all"}
+    assert "released the lock" in rerun.stdout
+    assert (folder / "audio/audio.wav").stat().st_mtime_ns == audio_mtime
+    state = _state(tmp_path, folder.name)
+    assert state["last_stage"] == "transcription"
+    assert state["transcription"]["word_count"] > 60
+
+
+def _no_final_file_is_partial(folder: Path) -> bool:
+    """Only finished files carry final names; temporary ones start with a dot."""
+    for path in folder.rglob("*.json"):
+        json.loads(path.read_text())
+    return True
+
+
+def test_bad_inputs_each_get_a_line_and_good_videos_finish(
+    tmp_path: Path, speech_video: Path
+) -> None:
+    good = tmp_path / 'it\'s a "good" $(touch pwned) vidéo.mp4'
+    shutil.copy(speech_video, good)
+    # A finished video whose results must survive the bad batch untouched.
+    earlier = tmp_path / "earlier.mp4"
+    make_video(earlier, ["An earlier talk about bees and honey."])
+    first = reelmake("run", earlier, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    earlier_hash = only_hash(tmp_path)
+    earlier_files = {
+        p: p.stat().st_mtime_ns
+        for p in (results_of(tmp_path) / earlier_hash).rglob("*")
+        if p.is_file()
+    }
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty folder").mkdir()
+    (bad / "folder.mp4").mkdir()
+    (bad / "zero.mp4").write_bytes(b"")
+    (bad / "notes.mp4").write_text("these are my notes, not a video\n")
+    data = speech_video.read_bytes()
+    (bad / "truncated.mp4").write_bytes(data[: len(data) // 2])
+    make_video(bad / "silent.mp4", seconds=2, audio=False)
+    entries = [
+        bad / "missing.mp4",
+        bad / "empty folder",
+        bad / "folder.mp4",
+        bad / "zero.mp4",
+        bad / "notes.mp4",
+        bad / "truncated.mp4",
+        bad / "silent.mp4",
+        good,
+        earlier,
+    ]
+    run = reelmake("run", *entries, cwd=tmp_path)
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    expected = {
+        "missing.mp4": "no such file or folder",
+        "empty folder": "folder has no video files",
+        "folder.mp4": "is a folder, not a video file",
+        "zero.mp4": "is empty (0 bytes)",
+        "notes.mp4": "not a readable video",
+        "truncated.mp4": "truncated",
+        "silent.mp4": "has no audio stream",
+    }
+    for name, problem in expected.items():
+        matching = [e for e in errors if str(bad / name) in e]
+        assert len(matching) == 1, (name, errors)
+        assert problem in matching[0], matching[0]
+    assert not (tmp_path / "pwned").exists()
+    good_hash = next(
+        line.split()[0]
+        for line in reelmake("hash", good, cwd=tmp_path).stdout.splitlines()
+    )
+    assert _state(tmp_path, good_hash)["last_stage"] == "transcription"
+    for path, mtime in earlier_files.items():
+        assert path.stat().st_mtime_ns == mtime, path
+
+
+def test_second_concurrent_run_stops_with_a_clear_message(
+    tmp_path: Path, speech_video: Path
+) -> None:
+    from reelmake.workflow import RunLock
+
+    with RunLock(results_of(tmp_path) / ".reelmake" / "run.lock"):
+        run = reelmake("run", speech_video, cwd=tmp_path)
+    assert run.returncode == 2
+    assert "another reelmake run is working here" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_plain_snakemake_with_videos_in_the_config(
+    tmp_path: Path, speech_video: Path
+) -> None:
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("Snakefile", "rules", "scripts", "config", "profiles"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, clone / name)
+    shutil.copy(REPO / "environment.yml", clone)
+    shutil.copy(speech_video, clone / "talk.mp4")
+    config = clone / "config" / "config.yaml"
+    config.write_text(config.read_text().replace("videos: []", "videos: [talk.mp4]"))
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2"]
+    run = subprocess.run(cmd, cwd=clone, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert set(rules_run(run.stderr)) == ALL_RULES
+    again = subprocess.run(cmd, cwd=clone, capture_output=True, text=True)
+    assert rules_run(again.stderr) == [] and "Nothing to be done" in again.stderr
+
+
+def test_bad_config_value_is_reported(tmp_path: Path, speech_video: Path) -> None:
+    (tmp_path / "config.yaml").write_text("transcribe:\n  beam_size: 0\n")
+    run = reelmake("run", speech_video, cwd=tmp_path)
+    assert run.returncode != 0
+    assert "beam_size" in run.stderr
