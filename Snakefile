@@ -18,10 +18,15 @@ include: "rules/common.smk"
 include: "rules/ingest.smk"
 include: "rules/audio.smk"
 include: "rules/transcribe.smk"
+include: "rules/segment.smk"
+include: "rules/score.smk"
+include: "rules/select.smk"
+include: "rules/clips.smk"
+include: "rules/metadata.smk"
 include: "rules/state.smk"
 
 
 rule all:
     default_target: True
     input:
-        get_final_output(),
+        get_final_output,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from reelmake import config as reelmake_config
-from reelmake import discovery, stages
+from reelmake import discovery, segment, selection, stages
 
 # Our own validation: it fills defaults and says what is wrong in one line.
 reelmake_config.validate(
@@ -23,6 +23,7 @@ RESULTS = Path("results")
 
 wildcard_constraints:
     video_hash="[0-9a-f]{16}",
+    clip="[0-9][0-9]+-[a-z0-9-]+",
 
 
 def _register_videos():
@@ -51,16 +52,50 @@ def get_source(wildcards):
     return ancient(str(link))
 
 
+def segment_options():
+    opts = dict(config["segment"])
+    return vars(segment.options_for(**opts))
+
+
+def select_options():
+    """The clip length band defaults to the segment band."""
+    opts = dict(config["select"])
+    band = segment_options()
+    for key in ("min_seconds", "max_seconds"):
+        if opts[key] is None:
+            opts[key] = band[key]
+    return opts
+
+
+def _clip_names(video_hash):
+    path = checkpoints.select_highlights.get(video_hash=video_hash).output.highlights
+    return [h.clip for h in selection.load_highlights(path)]
+
+
+def get_clip_videos(wildcards):
+    names = _clip_names(wildcards.video_hash)
+    return expand("results/{h}/clips/{clip}.mp4", h=wildcards.video_hash, clip=names)
+
+
+def get_clip_metadata(wildcards):
+    names = _clip_names(wildcards.video_hash)
+    return expand(
+        "results/{h}/metadata/{clip}.json", h=wildcards.video_hash, clip=names
+    )
+
+
 def _stage_files(video_hash):
+    """Every output of every stage of one video; the clips after the selection."""
     folder = RESULTS / video_hash
-    return [str(p) for s in stages.STAGES for p in s.paths(folder).values()]
+    clips = _clip_names(video_hash)
+    return [str(p) for s in stages.STAGES for p in s.paths(folder, clips).values()]
 
 
 def get_stage_files(wildcards):
     return _stage_files(wildcards.video_hash)
 
 
-def get_final_output():
+def get_final_output(wildcards):
     """Every stage output of every video, then its stage state.
 
     Asking for each file (not only the summary) keeps a failed forced job from leaving

@@ -58,7 +58,7 @@ def load(path: Path) -> dict[str, Any]:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh) or {}
     except yaml.YAMLError as exc:
-        raise ReelmakeError(f"{path}: not valid YAML ({exc.problem})") from None
+        raise ReelmakeError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):
         raise ReelmakeError(f"{path}: must be a mapping of keys to values")
     return data

@@ -14,18 +14,31 @@ from pathlib import Path
 from reelmake.errors import ReelmakeError
 from reelmake.media import tool
 
+# Strong passages (a question hook, a surprising number, a story with a payoff)
+# between filler, so that the ranking has something to find.
 DEMO_SCRIPT = (
     "Welcome back to the show. Today we talk about why most people never finish "
     "the projects they start.",
-    "Here is a question for you. What would you do with one extra hour every day?",
-    "We asked two thousand listeners, and seventy percent said they would sleep. "
-    "That surprised us.",
-    "So, um, you know, let me, uh, check the notes here. Right. Okay.",
+    "So, um, yeah. Let me, uh, just find my notes here. Okay. Right. Um, where was I. "
+    "You know, it is what it is, I guess.",
+    "What would you do with one extra hour every day? Most people say they would "
+    "sleep. But the ones who use it to build something small change their whole year.",
+    "Anyway, uh, so, like, I was saying, um, there is a lot of stuff, you know, and, "
+    "uh, things. Okay. So yeah.",
+    "Here is a number that surprised me. Seventy percent of new habits fail in the "
+    "first two weeks. The reason is simple. People start too big.",
+    "Um, right, okay, so, uh, let me, you know, check the time. Yeah. Okay, okay. Um. "
+    "So, like, anyway.",
     "Last year I almost quit this podcast. Then one email from a listener changed "
-    "everything, and that is the story I want to tell you now.",
+    "everything. The lesson I learned is this. Never underestimate what one person "
+    "can do.",
+    "So, uh, yeah, um, that is, you know, kind of it for this part, I guess. Okay. "
+    "Right. Um, so, yeah.",
     "The lesson is simple. Start small, finish something today, and tell one person "
     "about it.",
 )
+# A phrase of each strong passage, as the transcript spells it (lower case).
+DEMO_STRONG_PHRASES = ("extra hour", "habits fail", "almost quit")
 
 
 def speak(text: str, target: Path, words_per_minute: int = 160) -> Path:

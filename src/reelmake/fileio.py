@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import json
 import os
 import tempfile
@@ -11,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 @contextlib.contextmanager
@@ -61,3 +68,14 @@ def artifact(
         "params": params,
         "versions": versions,
     }
+
+
+def versions(*names: str) -> dict[str, str]:
+    """Installed versions of ``reelmake`` and the given distributions."""
+    out = {}
+    for name in ("reelmake", *names):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out

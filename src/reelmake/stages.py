@@ -7,11 +7,12 @@ a stage is adding one ``Stage`` here and one rule.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import wave
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,21 @@ Summary = Callable[[dict[str, Path]], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Stage:
+    """A stage's files relative to ``results/<hash>/``; ``per_clip`` patterns hold
+    ``{clip}`` and exist once per selected highlight."""
+
     name: str
     rule: str
     files: dict[str, str]
     summarize: Summary
+    per_clip: dict[str, str] = field(default_factory=dict)
 
-    def paths(self, folder: Path) -> dict[str, Path]:
-        return {key: folder / rel for key, rel in self.files.items()}
+    def paths(self, folder: Path, clips: Sequence[str] = ()) -> dict[str, Path]:
+        out = {key: folder / rel for key, rel in self.files.items()}
+        for clip in clips:
+            for key, pattern in self.per_clip.items():
+                out[f"{key}:{clip}"] = folder / pattern.format(clip=clip)
+        return out
 
 
 def _artifact(path: Path, stage: str) -> dict[str, Any]:
@@ -68,6 +77,61 @@ def _transcription(paths: dict[str, Path]) -> dict[str, Any]:
     }
 
 
+def _segmentation(paths: dict[str, Path]) -> dict[str, Any]:
+    data = _artifact(paths["candidates_path"], "segmentation")
+    keys = ("sentence_count", "pause_count", "candidate_count")
+    return {key: data[key] for key in keys}
+
+
+DEFAULT_THRESHOLD = 6.0
+
+
+def _threshold(folder: Path) -> float:
+    """The threshold of the current selection, or the default before there is one."""
+    try:
+        return float(
+            _artifact(folder / SELECTION_FILE, "selection")["params"]["threshold"]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_THRESHOLD
+
+
+def _scoring(paths: dict[str, Path]) -> dict[str, Any]:
+    path = paths["scores_path"]
+    data = _artifact(path, "ai_scoring")
+    threshold = _threshold(path.parent.parent)
+    return {
+        "scored_count": data["scored_count"],
+        "high_quality_count": sum(s["overall"] >= threshold for s in data["scores"]),
+        "threshold": threshold,
+        "backend": data["params"]["backend"],
+    }
+
+
+def _selection(paths: dict[str, Path]) -> dict[str, Any]:
+    data = _artifact(paths["highlights_path"], "selection")
+    return {
+        "highlight_count": data["highlight_count"],
+        "threshold": data["params"]["threshold"],
+    }
+
+
+def _clips(paths: dict[str, Path]) -> dict[str, Any]:
+    videos = sorted(str(p) for key, p in paths.items() if key.startswith("video:"))
+    return {"clip_count": len(videos), "clips": videos}
+
+
+def _metadata(paths: dict[str, Path]) -> dict[str, Any]:
+    for key, path in paths.items():
+        if key.startswith("json:"):
+            _artifact(path, "metadata")
+    with open(paths["table_path"], encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {"clip_count": len(rows)}
+
+
+SELECTION_FILE = "highlights/highlights.json"
+
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", "ingest_video", {"video_json": "ingest/video.json"}, _ingest),
     Stage(
@@ -82,6 +146,39 @@ STAGES: tuple[Stage, ...] = (
             "vtt_path": "transcript/transcript.vtt",
         },
         _transcription,
+    ),
+    Stage(
+        "segmentation",
+        "segment_transcript",
+        {"candidates_path": "segments/candidates.json"},
+        _segmentation,
+    ),
+    Stage(
+        "ai_scoring", "score_segments", {"scores_path": "scores/scores.json"}, _scoring
+    ),
+    Stage(
+        "selection",
+        "select_highlights",
+        {"highlights_path": SELECTION_FILE},
+        _selection,
+    ),
+    Stage(
+        "clips",
+        "cut_clip",
+        {},
+        _clips,
+        per_clip={
+            "video": "clips/{clip}.mp4",
+            "srt": "clips/{clip}.srt",
+            "vtt": "clips/{clip}.vtt",
+        },
+    ),
+    Stage(
+        "metadata",
+        "write_metadata",
+        {"table_path": "metadata/clips.csv"},
+        _metadata,
+        per_clip={"json": "metadata/{clip}.json"},
     ),
 )
 STATE_FILE = "stage_state.json"
@@ -100,6 +197,15 @@ def stage(name: str) -> Stage:
 def output(name: str, key: str, results: str = "results") -> str:
     """The Snakemake output pattern of one file of a stage."""
     return f"{results}/{{video_hash}}/{stage(name).files[key]}"
+
+
+def clip_names(folder: Path) -> list[str] | None:
+    """The clips the current selection asks for, or None before a selection."""
+    try:
+        data = _artifact(folder / SELECTION_FILE, "selection")
+        return [h["clip"] for h in data["highlights"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _iso(timestamp: float) -> str:
@@ -127,11 +233,14 @@ def compute_state(
     }
     newest = 0.0
     unbroken = True
+    clips = clip_names(folder)
     for s in STAGES:
-        paths = s.paths(folder)
+        paths = s.paths(folder, clips or ())
         block: dict[str, Any] = {"completed": False}
-        block.update({key: str(p) for key, p in paths.items()})
-        if all(p.is_file() for p in paths.values()):
+        block.update({key: str(p) for key, p in paths.items() if ":" not in key})
+        if s.per_clip and clips is None:
+            block["error"] = "waiting for a selection"
+        elif all(p.is_file() for p in paths.values()):
             try:
                 block.update(s.summarize(paths))
                 block["completed"] = True

@@ -6,7 +6,6 @@ and clip boundaries from words, not from Whisper's segments.
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import os
 from dataclasses import asdict, dataclass, field
@@ -122,17 +121,6 @@ class FasterWhisperTranscriber:
         )
 
 
-def _versions() -> dict[str, str]:
-    names = ("faster-whisper", "ctranslate2", "reelmake")
-    out = {}
-    for name in names:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "unknown"
-    return out
-
-
 def transcribe_audio(
     audio: str | os.PathLike[str],
     transcript: str | os.PathLike[str],
@@ -147,7 +135,11 @@ def transcribe_audio(
     result = (transcriber or FasterWhisperTranscriber()).transcribe(
         Path(audio), options
     )
-    data = fileio.artifact("transcription", asdict(options), _versions())
+    data = fileio.artifact(
+        "transcription",
+        asdict(options),
+        fileio.versions("faster-whisper", "ctranslate2"),
+    )
     data.update(
         model=options.model,
         language=result.language,

@@ -1,0 +1,33 @@
+"""Metadata: title, description, hashtags, scores and timecodes per clip; a table.
+
+input:  results/{video_hash}/highlights/highlights.json (and the clips, for the table)
+output: results/{video_hash}/metadata/{clip}.json, metadata/clips.csv
+"""
+
+
+rule write_clip_metadata:
+    input:
+        highlights=stage_output("selection", "highlights_path"),
+    output:
+        json="results/{video_hash}/metadata/{clip}.json",
+    log:
+        "results/{video_hash}/logs/write_clip_metadata/{clip}.log",
+    conda:
+        "../environment.yml"
+    script:
+        "../scripts/write_clip_metadata.py"
+
+
+rule write_metadata:
+    input:
+        highlights=stage_output("selection", "highlights_path"),
+        clips=get_clip_videos,
+        jsons=get_clip_metadata,
+    output:
+        table=stage_output("metadata", "table_path"),
+    log:
+        "results/{video_hash}/logs/write_metadata.log",
+    conda:
+        "../environment.yml"
+    script:
+        "../scripts/write_metadata.py"

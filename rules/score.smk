@@ -1,0 +1,24 @@
+"""Scoring: a raw 0-10 score, sub-scores, reason and title for every candidate.
+
+input:  results/{video_hash}/segments/candidates.json, audio/audio.wav (loudness)
+output: results/{video_hash}/scores/scores.json
+Thresholds are not applied here, so changing them never re-scores.
+"""
+
+
+rule score_segments:
+    input:
+        candidates=stage_output("segmentation", "candidates_path"),
+        audio=stage_output("audio_extraction", "audio_path"),
+    output:
+        scores=stage_output("ai_scoring", "scores_path"),
+    log:
+        "results/{video_hash}/logs/score_segments.log",
+    benchmark:
+        "results/{video_hash}/benchmarks/score_segments.tsv"
+    conda:
+        "../environment.yml"
+    params:
+        backend=config["score"]["backend"],
+    script:
+        "../scripts/score_segments.py"

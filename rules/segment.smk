@@ -1,0 +1,20 @@
+"""Segmentation: sentences, pauses and candidate windows on clean boundaries.
+
+input:  results/{video_hash}/transcript/transcript.json
+output: results/{video_hash}/segments/candidates.json
+"""
+
+
+rule segment_transcript:
+    input:
+        transcript=stage_output("transcription", "transcript_path"),
+    output:
+        candidates=stage_output("segmentation", "candidates_path"),
+    log:
+        "results/{video_hash}/logs/segment_transcript.log",
+    conda:
+        "../environment.yml"
+    params:
+        options=segment_options(),
+    script:
+        "../scripts/segment_transcript.py"

@@ -1,0 +1,23 @@
+"""Selection (a checkpoint: the number of clips is known only after it runs).
+
+input:  results/{video_hash}/segments/candidates.json, scores/scores.json,
+        ingest/video.json (duration)
+output: results/{video_hash}/highlights/highlights.json, in rank order
+"""
+
+
+checkpoint select_highlights:
+    input:
+        candidates=stage_output("segmentation", "candidates_path"),
+        scores=stage_output("ai_scoring", "scores_path"),
+        video_json=stage_output("ingest", "video_json"),
+    output:
+        highlights=stage_output("selection", "highlights_path"),
+    log:
+        "results/{video_hash}/logs/select_highlights.log",
+    conda:
+        "../environment.yml"
+    params:
+        options=select_options(),
+    script:
+        "../scripts/select_highlights.py"

@@ -1,0 +1,14 @@
+"""Adapter for checkpoint select_highlights: ranked, non-overlapping clips."""
+
+from reelmake import adapter
+from reelmake.selection import SelectOptions, select_highlights
+
+adapter.run(
+    snakemake.log,
+    select_highlights,
+    candidates=snakemake.input.candidates,
+    scores=snakemake.input.scores,
+    video_json=snakemake.input.video_json,
+    highlights=snakemake.output.highlights,
+    options=SelectOptions(**snakemake.params.options),
+)

@@ -1,0 +1,15 @@
+"""Adapter for rule write_clip_metadata: the JSON that goes with one clip."""
+
+from pathlib import Path
+
+from reelmake import adapter
+from reelmake.metadata import write_clip_metadata
+
+adapter.run(
+    snakemake.log,
+    write_clip_metadata,
+    highlights=snakemake.input.highlights,
+    clip=snakemake.wildcards.clip,
+    clips_dir=Path(snakemake.output.json).parent.parent / "clips",
+    target=snakemake.output.json,
+)

@@ -1,0 +1,128 @@
+"""Metadata: what a creator pastes next to each clip, plus a table per video."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reelmake import fileio
+from reelmake.errors import ReelmakeError
+from reelmake.selection import Highlight, load_highlights
+
+_STOPWORDS = frozenset(
+    """a about after again all also am an and any are as at be because been before
+    being but by can could did do does doing don't down during each every few for
+    from had has have having he her here hers him his how i i'm if in into is it
+    it's its just let me more most my no nor not now of off on once one only or
+    other our out over own really right same say she should so some such than that
+    that's the their them then there these they thing things this those through to
+    too under until up us very was we we're were what when where which while who why
+    will with would yeah you you're your um uh okay like know mean today want
+    tell""".split()
+)
+
+
+def timecode(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def hashtags(text: str, limit: int = 5) -> list[str]:
+    words = [w for w in re.findall(r"[a-z][a-z']+", text.lower()) if len(w) > 3]
+    counts = Counter(w.replace("'", "") for w in words if w not in _STOPWORDS)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], text.lower().find(kv[0])))
+    return ["#" + word for word, _ in ranked[:limit]]
+
+
+def description(h: Highlight, limit: int = 220) -> str:
+    sentences = re.split(r"(?<=[.?!])\s+", h.text.strip())
+    out = ""
+    for sentence in sentences:
+        if len(out) + len(sentence) + 1 > limit:
+            break
+        out = f"{out} {sentence}".strip()
+    return out or h.text[: limit - 1] + "…"
+
+
+def clip_metadata(h: Highlight, files: dict[str, str]) -> dict[str, Any]:
+    return {
+        "rank": h.rank,
+        "clip": h.clip,
+        "title": h.title,
+        "description": description(h),
+        "hashtags": hashtags(h.text),
+        "score": h.overall,
+        "subscores": h.subscores,
+        "reason": h.reason,
+        "hook": h.hook,
+        "backend": h.backend,
+        "source_start": h.start,
+        "source_end": h.end,
+        "source_timecode": f"{timecode(h.start)} --> {timecode(h.end)}",
+        "duration": round(h.end - h.start, 3),
+        "text": h.text,
+        "files": files,
+    }
+
+
+CSV_FIELDS = ("rank", "clip", "title", "score", "source_start", "source_end",
+              "duration", "reason", "hashtags", "description", "video")  # fmt: skip
+
+
+def write_clip_metadata(
+    highlights: str | os.PathLike[str],
+    clip: str,
+    clips_dir: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+) -> dict[str, Any]:
+    """The JSON a creator needs to post one clip."""
+    h = next((h for h in load_highlights(highlights) if h.clip == clip), None)
+    if h is None:
+        raise ReelmakeError(f"{highlights}: no highlight named {clip!r}")
+    files = {
+        ext: str(Path(clips_dir) / f"{clip}.{ext}") for ext in ("mp4", "srt", "vtt")
+    }
+    data = fileio.artifact("metadata", {}, fileio.versions())
+    data.update(clip_metadata(h, files))
+    fileio.write_json(target, data)
+    return data
+
+
+def write_table(
+    highlights: str | os.PathLike[str],
+    clip_jsons: Sequence[str | os.PathLike[str]],
+    clips_dir: str | os.PathLike[str],
+    table: str | os.PathLike[str],
+) -> list[dict[str, Any]]:
+    """``clips.csv`` in rank order; files of clips no longer selected are removed."""
+    rows = sorted((fileio.read_json(p) for p in clip_jsons), key=lambda r: r["rank"])
+    keep = {h.clip for h in load_highlights(highlights)}
+    _remove_stale(Path(clips_dir), Path(table).parent, keep)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {**row, "hashtags": " ".join(row["hashtags"]), "video": row["files"]["mp4"]}
+        )
+    fileio.write_text(table, buffer.getvalue())
+    return rows
+
+
+def _remove_stale(clips: Path, meta: Path, keep: set[str]) -> None:
+    """Clips of an earlier selection (another threshold, say) are not results now."""
+    for folder, suffixes in ((clips, (".mp4", ".srt", ".vtt")), (meta, (".json",))):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.suffix in suffixes and path.stem not in keep:
+                path.unlink()
