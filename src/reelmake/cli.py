@@ -82,9 +82,10 @@ def print_cache_report(
 
 
 def _stage_detail(s: stages.Stage, block: dict[str, Any]) -> str:
-    counts = [f"{k} {block[k]}" for k in ("word_count", "segment_count") if k in block]
-    first = next(iter(s.files))
-    return f": {block[first]}" + (f" ({', '.join(counts)})" if counts else "")
+    counts = [f"{k} {v}" for k, v in block.items() if k.endswith("_count")]
+    first = next(iter(s.files), None)
+    where = f": {block[first]}" if first else ""
+    return where + (f" ({', '.join(counts)})" if counts else "")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

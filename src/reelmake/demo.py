@@ -22,16 +22,21 @@ DEMO_SCRIPT = (
     "So, um, yeah. Let me, uh, just find my notes here. Okay. Right. Um, where was I. "
     "You know, it is what it is, I guess.",
     "What would you do with one extra hour every day? Most people say they would "
-    "sleep. But the ones who use it to build something small change their whole year.",
+    "sleep. But the people who use that hour to build something small change their "
+    "whole year. One hour a day is three hundred and sixty five hours a year. That is "
+    "nine full work weeks.",
     "Anyway, uh, so, like, I was saying, um, there is a lot of stuff, you know, and, "
     "uh, things. Okay. So yeah.",
     "Here is a number that surprised me. Seventy percent of new habits fail in the "
-    "first two weeks. The reason is simple. People start too big.",
+    "first two weeks. The reason is simple. People start too big. They plan to run ten "
+    "miles, when one mile would change their life. Start with one page, one push up, "
+    "or one email.",
     "Um, right, okay, so, uh, let me, you know, check the time. Yeah. Okay, okay. Um. "
     "So, like, anyway.",
     "Last year I almost quit this podcast. Then one email from a listener changed "
-    "everything. The lesson I learned is this. Never underestimate what one person "
-    "can do.",
+    "everything. She wrote that one episode got her through the worst month of her "
+    "life. The lesson I learned is this. Never underestimate what one person can do. "
+    "If you are about to quit something you love, wait one more week.",
     "So, uh, yeah, um, that is, you know, kind of it for this part, I guess. Okay. "
     "Right. Um, so, yeah.",
     "The lesson is simple. Start small, finish something today, and tell one person "

@@ -39,6 +39,7 @@ _PAYOFF_PHRASES = (
     "the lesson", "the key", "i learned", "we learned", "turns out", "that's why",
     "that is why", "the answer", "the point is", "so the", "changed everything",
     "in the end", "the result", "which means", "the trick", "start small", "because",
+    "the reason is",
     "the takeaway", "the secret is", "remember",
 )  # fmt: skip
 _STORY_MARKERS = (
@@ -46,7 +47,11 @@ _STORY_MARKERS = (
     "the story",
 )  # fmt: skip
 _FILLERS = ("um", "uh", "erm", "hmm", "you know", "i mean", "like", "sort of",
-            "kind of", "okay", "right", "so yeah", "let me check")  # fmt: skip
+            "kind of", "okay", "right", "yeah", "anyway", "i guess", "so yeah",
+            "let me check", "where was i", "it is what it is", "and stuff",
+            "and things")  # fmt: skip
+# A sentence with this share of filler words carries no content.
+FILLER_SENTENCE_RATE = 0.2
 _LEANING_STARTS = frozenset(
     """and but so because which that it this these those he she they them also or
     then anyway
@@ -110,7 +115,12 @@ def suggest_title(text: str, limit: int = 60) -> str:
     """The question if the passage asks one, else its strongest short sentence."""
     sentences = _sentences(text)
     questions = [s for s in sentences if s.endswith("?")]
-    pick = questions[0] if questions else max(sentences[:3], key=len, default=text)
+    if questions:
+        pick = questions[0]
+    elif sentences and len(sentences[0].split()) >= 5:
+        pick = sentences[0]
+    else:
+        pick = max(sentences[:3], key=len, default=text)
     pick = pick.rstrip(".!").strip()
     if len(pick) > limit:
         pick = pick[: limit - 1].rsplit(" ", 1)[0] + "…"
@@ -139,12 +149,20 @@ class HeuristicScorer:
         first = sentences[0] if sentences else c.text
         fillers = _count_phrases(" ".join(words), _FILLERS)
         filler_rate = fillers / max(len(words), 1)
+        filler_words = 0
+        for sentence in sentences:
+            s_words = _WORD.findall(sentence.lower())
+            rate = _count_phrases(" ".join(s_words), _FILLERS) / max(len(s_words), 1)
+            filler_words += len(s_words) if rate >= FILLER_SENTENCE_RATE else 0
+        filler_share = filler_words / max(len(words), 1)
         numbers = len(_NUMBER.findall(text))
         questions = c.text.count("?")
         f: dict[str, float] = {
             "opening_question": float(first.endswith("?")),
             "opening_hook_phrases": float(_count_phrases(opening, _HOOK_PHRASES)),
             "opening_you": float("you" in words[:14]),
+            "opening_story": float(_count_phrases(opening, _STORY_MARKERS) > 0),
+            "opening_emotion": float(any(w in _EMOTION_WORDS for w in words[:14])),
             "opening_fillers": float(_count_phrases(opening, _FILLERS)),
             "questions": float(questions),
             "numbers": float(numbers),
@@ -153,6 +171,7 @@ class HeuristicScorer:
             "payoff_phrases": float(_count_phrases(" ".join(words), _PAYOFF_PHRASES)),
             "story_markers": float(_count_phrases(" ".join(words), _STORY_MARKERS)),
             "filler_rate": round(filler_rate, 3),
+            "filler_sentence_share": round(filler_share, 3),
             "words_per_second": c.words_per_second,
             "relative_loudness_db": round(relative_db, 2),
             "leaning_start": float(bool(words) and words[0] in _LEANING_STARTS),
@@ -163,6 +182,8 @@ class HeuristicScorer:
             + 3.5 * f["opening_question"]
             + 1.5 * min(f["opening_hook_phrases"], 2)
             + 1.0 * f["opening_you"]
+            + 1.5 * f["opening_story"]
+            + 1.0 * f["opening_emotion"]
             + 1.5 * min(numbers, 1) * float(bool(_NUMBER.search(first.lower())))
             - 2.0 * min(f["opening_fillers"], 2)
         )
@@ -200,6 +221,7 @@ class HeuristicScorer:
             + 0.2 * sub["self_contained"]
             + 0.25 * sub["payoff"]
             - 12.0 * max(filler_rate - 0.03, 0.0)
+            - 6.0 * filler_share
         )
         return Score(
             id=c.id,
@@ -219,6 +241,7 @@ def _reason(f: dict[str, float]) -> str:
     good = [
         (f["opening_question"] * 3, "opens with a question"),
         (f["opening_hook_phrases"] * 2, "hook phrase in the opening"),
+        (f["opening_story"] * 1.5, "opens a story"),
         (min(f["numbers"], 2) * 1.5, "concrete numbers"),
         (min(f["emotion_words"], 3), "emotional words"),
         (min(f["payoff_phrases"], 3) * 1.5, "a clear payoff"),
@@ -228,6 +251,7 @@ def _reason(f: dict[str, float]) -> str:
     bad = [
         (f["leaning_start"] * 2, "starts mid-thought"),
         (f["filler_rate"] * 40, "many filler words"),
+        (f["filler_sentence_share"] * 6, "stretches of filler"),
         (f["opening_fillers"] * 2, "slow, filler-heavy opening"),
     ]
     pros = [label for weight, label in sorted(good, reverse=True) if weight > 0][:3]

@@ -42,4 +42,4 @@ def test_installed_package_runs_from_any_folder(
     assert str(site / "reelmake" / "workflow" / "Snakefile") in run.stderr
     assert "transcribe_audio" in rules_run(run.stderr)
     state = results_of(work) / only_hash(work) / "stage_state.json"
-    assert '"last_stage": "transcription"' in state.read_text()
+    assert '"last_stage": "metadata"' in state.read_text()

@@ -1,0 +1,108 @@
+"""Highlights end to end on the demo talk: ranking, boundaries, what re-runs."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reelmake.demo import DEMO_STRONG_PHRASES
+from tests.conftest import only_hash, reelmake, results_of, rules_run
+
+pytestmark = pytest.mark.workflow
+
+AFTER_SELECTION = {
+    "select_highlights", "cut_clip", "write_clip_metadata", "write_metadata",
+    "stage_state", "all",
+}  # fmt: skip
+AFTER_SEGMENTATION = AFTER_SELECTION | {"segment_transcript", "score_segments"}
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory: pytest.TempPathFactory, long_speech_video: Path):
+    workdir = tmp_path_factory.mktemp("talk")
+    video = workdir / "talk.mp4"
+    shutil.copy(long_speech_video, video)
+    run = reelmake("run", video, cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    return workdir, video, results_of(workdir) / only_hash(workdir)
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def test_strong_passages_rank_first(talk) -> None:
+    _, _, folder = talk
+    highlights = _json(folder / "highlights/highlights.json")["highlights"]
+    assert len(highlights) >= 3
+    top = [h["text"].lower() for h in highlights[:3]]
+    for phrase in DEMO_STRONG_PHRASES:
+        assert sum(phrase in text for text in top) == 1, (phrase, top)
+    assert [h["rank"] for h in highlights] == list(range(1, len(highlights) + 1))
+
+
+def test_every_clip_boundary_is_in_a_pause(talk) -> None:
+    _, _, folder = talk
+    words = _json(folder / "transcript/transcript.json")["words"]
+    for h in _json(folder / "highlights/highlights.json")["highlights"]:
+        first = next(i for i, w in enumerate(words) if w["start"] >= h["speech_start"])
+        last = max(i for i, w in enumerate(words) if w["end"] <= h["speech_end"])
+        assert first == 0 or words[first]["start"] - words[first - 1]["end"] >= 0.15
+        assert (
+            last == len(words) - 1
+            or words[last + 1]["start"] - words[last]["end"] >= 0.15
+        )
+        assert h["start"] >= (words[first - 1]["end"] if first else 0)
+        assert h["end"] <= (words[last + 1]["start"] if last + 1 < len(words) else 1e9)
+
+
+def test_outputs_of_every_clip(talk) -> None:
+    _, _, folder = talk
+    state = _json(folder / "stage_state.json")
+    names = [
+        h["clip"] for h in _json(folder / "highlights/highlights.json")["highlights"]
+    ]
+    assert state["clips"]["clip_count"] == len(names) == state["metadata"]["clip_count"]
+    assert state["segmentation"]["candidate_count"] > 10
+    assert state["ai_scoring"]["high_quality_count"] >= len(names)
+    for name in names:
+        for ext in ("mp4", "srt", "vtt"):
+            assert (folder / "clips" / f"{name}.{ext}").stat().st_size > 0
+        meta = _json(folder / "metadata" / f"{name}.json")
+        assert meta["title"] and meta["description"] and meta["hashtags"]
+        assert set(meta["subscores"]) == {"hook", "emotion", "self_contained", "payoff"}
+        assert meta["source_timecode"].count("-->") == 1
+    table = (folder / "metadata/clips.csv").read_text().splitlines()
+    assert len(table) == len(names) + 1 and table[0].startswith("rank,clip,title")
+
+
+def test_threshold_change_reruns_only_selection_onwards(talk) -> None:
+    workdir, video, folder = talk
+    before = _json(folder / "highlights/highlights.json")["highlights"]
+    cut = before[-1]["overall"] + 0.01  # drops the last clip
+    (workdir / "config.yaml").write_text(f"select:\n  threshold: {cut}\n")
+    try:
+        run = reelmake("run", video, cwd=workdir)
+    finally:
+        (workdir / "config.yaml").unlink()
+    assert run.returncode == 0, run.stderr
+    assert set(rules_run(run.stderr)) == AFTER_SELECTION
+    after = _json(folder / "highlights/highlights.json")["highlights"]
+    assert [h["clip"] for h in after] == [h["clip"] for h in before[:-1]]
+    # The dropped clip's files are gone; the table lists the current clips.
+    assert sorted(p.stem for p in (folder / "clips").glob("*.mp4")) == sorted(
+        h["clip"] for h in after
+    )
+    assert not (folder / "metadata" / f"{before[-1]['clip']}.json").exists()
+
+
+def test_pause_gap_change_reruns_segmentation_onwards(talk) -> None:
+    workdir, video, _ = talk
+    (workdir / "config.yaml").write_text("segment:\n  pause_gap: 0.25\n")
+    try:
+        run = reelmake("run", video, cwd=workdir)
+    finally:
+        (workdir / "config.yaml").unlink()
+    assert run.returncode == 0, run.stderr
+    assert set(rules_run(run.stderr)) == AFTER_SEGMENTATION
