@@ -89,9 +89,13 @@ def probe(path: str | os.PathLike[str], name: str | None = None) -> VideoInfo:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode != 0:
-        reason = _first_line(result.stderr)
-        hint = "; the file may be truncated" if "moov atom" in reason else ""
-        raise ReelmakeError(f"{name}: not a readable video (ffprobe: {reason}){hint}")
+        if "moov atom not found" in result.stderr:
+            raise ReelmakeError(
+                f"{name}: not a readable video (ffprobe: moov atom not found); "
+                "the file is truncated or still being written"
+            )
+        reason = _first_line(result.stderr).replace(f"{path}: ", "")
+        raise ReelmakeError(f"{name}: not a readable video (ffprobe: {reason})")
     data = json.loads(result.stdout or "{}")
     fmt = data.get("format", {})
     streams = []

@@ -95,9 +95,11 @@ def test_no_cache_stage_reruns_it_and_what_follows(done) -> None:
     run = reelmake("run", "--no-cache", "transcribe_audio", video, cwd=workdir)
     assert run.returncode == 0, run.stderr
     # What follows the checkpoint re-runs only if its inputs' content changed.
-    assert {"transcribe_audio", "segment_transcript", "score_segments"} <= set(
-        rules_run(run.stderr)
-    ) <= FROM_TRANSCRIPTION
+    assert (
+        {"transcribe_audio", "segment_transcript", "score_segments"}
+        <= set(rules_run(run.stderr))
+        <= FROM_TRANSCRIPTION
+    )
     assert "transcription: will run again (--no-cache)" in run.stdout
     assert (folder / "audio/audio.wav").stat().st_mtime_ns == audio_mtime
 
