@@ -6,6 +6,7 @@ import argparse
 import copy
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from reelmake import config, discovery, stages, workflow
+from reelmake import cache, config, discovery, stages, workflow
+from reelmake.discovery import source_link
 from reelmake.errors import ReelmakeError
 from reelmake.hashing import INDEX_NAME, HashIndex, short
 
@@ -102,12 +104,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not videos:
             print("error: no videos to process", file=sys.stderr)
             return 1
+        for video in videos:
+            for warning in cache.repair(results, video.hash):
+                print(f"warning: {warning}", file=sys.stderr)
+            cache.touch_used(results, video.hash)
         forced = (forced_rules or []) if no_cache else None
         print_cache_report(videos, results, forced)
         if workflow.release_stale_snakemake_lock(workdir):
             print("released the lock left behind by an interrupted run")
-        overlay = results / discovery.STATE_DIR / f"run-{os.getpid()}.yaml"
-        overlay.write_text(yaml.safe_dump({"videos": [str(v.path) for v in videos]}))
+        overlay = _overlay(results, [v.path for v in videos])
         try:
             smk_args = ["--cores", str(args.cores), "--configfile"]
             smk_args += [str(p) for p in user_configs]
@@ -135,8 +140,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def _overlay(results: Path, videos: Sequence[Path]) -> Path:
+    """A config file naming exactly these videos, for one Snakemake call."""
+    overlay = results / discovery.STATE_DIR / f"run-{os.getpid()}.yaml"
+    overlay.parent.mkdir(parents=True, exist_ok=True)
+    overlay.write_text(yaml.safe_dump({"videos": [str(v) for v in videos]}))
+    return overlay
+
+
 def _user_configs(workdir: Path, explicit: str | None) -> list[Path]:
-    """The user's config files, checked before any work starts."""
+    return _load_config(workdir, explicit)[0]
+
+
+def _load_config(
+    workdir: Path, explicit: str | None
+) -> tuple[list[Path], dict[str, Any]]:
+    """The user's config files and the merged configuration, checked before any work."""
     if explicit:
         paths = [Path(explicit).resolve()]
     else:
@@ -152,7 +171,7 @@ def _user_configs(workdir: Path, explicit: str | None) -> list[Path]:
         config.validate(copy.deepcopy(user), schema, source=str(path))
         merged = _deep_update(merged, user)
     config.validate(merged, schema, source="configuration")
-    return paths
+    return paths, merged
 
 
 def _deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -179,38 +198,172 @@ def _report_failures(videos: Sequence[discovery.Video], results: Path) -> int:
     return failed
 
 
-def _known_hashes(results: Path) -> list[str]:
-    if not results.is_dir():
-        return []
-    return sorted(
-        p.name for p in results.iterdir() if discovery.source_link(results, p.name)
-    )
+def _plan(workdir: Path, results: Path, hashes: Sequence[str]) -> dict[str, str]:
+    """Why Snakemake would re-run each output file ('' when it would not)."""
+    links = [source_link(results, h) for h in hashes]
+    videos = [Path(os.path.realpath(link)) for link in links if link and link.exists()]
+    if not videos:
+        return {}
+    overlay = _overlay(results, videos)
+    try:
+        args = ["--summary", "--quiet", "all", "--configfile"]
+        args += [str(p) for p in _user_configs(workdir, None)] + [str(overlay)]
+        out = subprocess.run(
+            workflow.snakemake_command(workdir, args),
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+    finally:
+        overlay.unlink(missing_ok=True)
+    plan = {}
+    for line in out.splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) >= 6 and cols[5] == "update pending":
+            plan[cols[0]] = cols[4] if cols[4] not in ("ok", "-") else "upstream"
+        elif len(cols) >= 6:
+            plan[cols[0]] = ""
+    return plan
+
+
+def _stage_status(
+    state: dict[str, Any], plan: dict[str, str], results: Path
+) -> dict[str, dict[str, str]]:
+    """done, pending or stale (with the reason) for every stage of one video."""
+    folder = results / state["video_hash"]
+    clips = stages.clip_names(folder) or []
+    out: dict[str, dict[str, str]] = {}
+    upstream_stale = False
+    for s in stages.STAGES:
+        block = state[s.name]
+        reasons = {
+            plan.get(os.path.relpath(p, results.parent), "")
+            for p in s.paths(folder, clips).values()
+        } - {""}
+        if not block["completed"]:
+            out[s.name] = {
+                "status": "pending",
+                "reason": block.get("error", "not run yet"),
+            }
+        elif reasons or upstream_stale:
+            named = sorted(r for r in reasons if r != "upstream")
+            if named:
+                reason = ", ".join(named)
+            elif upstream_stale:
+                reason = "an earlier stage will run again"
+            else:
+                reason = "input or code changed"
+            out[s.name] = {"status": "stale", "reason": reason}
+        else:
+            out[s.name] = {"status": "done", "reason": ""}
+        upstream_stale = upstream_stale or out[s.name]["status"] != "done"
+    return out
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    results = _results(Path(args.directory).resolve())
+    workdir = Path(args.directory).resolve()
+    results = _results(workdir)
     problems: list[discovery.Problem] = []
     if args.videos:
         paths, problems = discovery.discover(args.videos)
         index = HashIndex(results / discovery.STATE_DIR / INDEX_NAME)
         hashes = [short(index.hash(p)) for p in paths]
     else:
-        hashes = _known_hashes(results)
-    states = [stages.compute_state(results, h) for h in hashes]
+        hashes = cache.known_hashes(results)
+    plan = _plan(workdir, results, hashes)
+    states = []
+    for h in hashes:
+        state = stages.compute_state(results, h)
+        state["plan"] = _stage_status(state, plan, results)
+        states.append(state)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(states, indent=2))
-    else:
-        for state in states:
-            print(f"{state['video_path']}  [{state['video_hash']}]")
-            print(f"  last completed stage: {state['last_stage'] or 'none'}")
-            for s in stages.STAGES:
-                block = state[s.name]
-                mark = "done" if block["completed"] else "pending"
-                extra = f" ({block['error']})" if "error" in block else ""
-                print(f"  {s.name:<18} {mark}{extra}")
+    for state in [] if args.json else states:
+        print(f"{state['video_path']}  [{state['video_hash']}]")
+        print(f"  last completed stage: {state['last_stage'] or 'none'}")
+        for s in stages.STAGES:
+            item = state["plan"][s.name]
+            reason = f" ({item['reason']})" if item["reason"] else ""
+            print(f"  {s.name:<18} {item['status']}{reason}")
     return 1 if problems else 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    workdir = Path(args.directory).resolve()
+    results = _results(workdir)
+    if not args.all and not args.videos:
+        raise ReelmakeError("name the videos to clean, or use --all")
+    with workflow.RunLock(results / discovery.STATE_DIR / "run.lock"):
+        if args.all:
+            freed = cache.folder_size(results) if results.exists() else 0
+            cache.remove([results, workdir / ".snakemake" / "metadata"])
+            print(f"removed all results ({freed / 1e6:.1f} MB)")
+            return 0
+        paths, problems = discovery.discover(args.videos)
+        index = HashIndex(results / discovery.STATE_DIR / INDEX_NAME)
+        removed: list[Path] = []
+        for path in paths:
+            folder = results / short(index.hash(path))
+            if args.stage:
+                files = cache.stage_files(folder, cache.later_stages(args.stage))
+            else:
+                files = [p for p in folder.rglob("*") if p.is_file() or p.is_symlink()]
+            freed = cache.remove([folder] if not args.stage else files)
+            removed += files
+            what = f"{args.stage} and later stages" if args.stage else "all results"
+            print(f"{path}: removed {what} ({freed / 1e6:.1f} MB)")
+        _forget(workdir, results, removed)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1 if problems else 0
+
+
+def _forget(workdir: Path, results: Path, files: Sequence[Path]) -> None:
+    """Drop Snakemake's records of removed files, so nothing stale remains."""
+    names = [os.path.relpath(p, workdir) for p in files if not p.name.startswith(".")]
+    if names:
+        subprocess.run(
+            workflow.snakemake_command(
+                workdir, ["--config", "videos=[]", "--cleanup-metadata", *names]
+            ),
+            capture_output=True,
+            check=False,
+        )
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    workdir = Path(args.directory).resolve()
+    results = _results(workdir)
+    settings = _load_config(workdir, None)[1]["gc"]
+    older = args.older_than or settings["older_than"]
+    size = args.max_size or settings["max_size"]
+    if older is None and size is None:
+        raise ReelmakeError(
+            "give --older-than and/or --max-size (or set gc: in config)"
+        )
+    with workflow.RunLock(results / discovery.STATE_DIR / "run.lock"):
+        plan = cache.plan_gc(
+            results,
+            cache.parse_age(older) if older else None,
+            cache.parse_size(size) if size else None,
+        )
+        total = 0
+        for item in plan:
+            link = source_link(results, item.video_hash)
+            name = os.path.realpath(link) if link else "?"
+            verb = "would remove" if args.dry_run else "removing"
+            size_mb = item.size / 1e6
+            print(f"{verb} {item.video_hash} {name} ({size_mb:.1f} MB, {item.reason})")
+            if not args.dry_run:
+                folder = results / item.video_hash
+                files = [p for p in folder.rglob("*") if p.is_file()]
+                total += cache.remove([folder])
+                _forget(workdir, results, files)
+        if not args.dry_run:
+            print(f"freed {total / 1e6:.1f} MB from {len(plan)} video(s)")
+    return 0
 
 
 def cmd_hash(args: argparse.Namespace) -> int:
@@ -272,6 +425,22 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("videos", nargs="*")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
+
+    clean = sub.add_parser("clean", parents=[common], help="remove cached results")
+    clean.add_argument("videos", nargs="*")
+    clean.add_argument(
+        "--stage", help=f"only this stage and later ones ({stage_names})"
+    )
+    clean.add_argument(
+        "--all", action="store_true", help="remove every video's results"
+    )
+    clean.set_defaults(func=cmd_clean)
+
+    gc = sub.add_parser("gc", parents=[common], help="expire old or excess results")
+    gc.add_argument("--older-than", metavar="AGE", help="unused for this long: 7d, 12h")
+    gc.add_argument("--max-size", metavar="SIZE", help="then trim to this size: 20G")
+    gc.add_argument("--dry-run", "-n", action="store_true", help="only list")
+    gc.set_defaults(func=cmd_gc)
 
     hsh = sub.add_parser(
         "hash", parents=[common], help="print the content hash of videos"

@@ -194,6 +194,15 @@ def stage(name: str) -> Stage:
     raise KeyError(f"unknown stage {name!r}; stages are: {known}")
 
 
+# Rules that write part of a stage's files besides the stage's own rule.
+_HELPER_RULES = {"write_clip_metadata": "metadata"}
+
+
+def stage_of_rule(rule: str) -> Stage | None:
+    name = _HELPER_RULES.get(rule, rule)
+    return next((s for s in STAGES if name in (s.rule, s.name)), None)
+
+
 def output(name: str, key: str, results: str = "results") -> str:
     """The Snakemake output pattern of one file of a stage."""
     return f"{results}/{{video_hash}}/{stage(name).files[key]}"
