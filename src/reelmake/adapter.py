@@ -6,6 +6,7 @@ so Snakemake reports the failed job without a traceback and goes on with other v
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -34,4 +35,10 @@ def run(log_files: Sequence[str], func: Callable[..., Any], **kwargs: Any) -> No
         func(**kwargs)
     except ReelmakeError as exc:
         log.error("%s", exc)
+        sys.exit(1)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = exc.filename or "the results folder"
+        log.error("%s: disk full; free some space and run again", where)
         sys.exit(1)

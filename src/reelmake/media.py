@@ -166,10 +166,10 @@ def extract_audio(
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if result.returncode != 0:
-            raise ReelmakeError(
-                f"{real}: audio could not be extracted (ffmpeg: "
-                f"{_first_line(result.stderr)})"
-            )
+            reason = _first_line(result.stderr)
+            if "No space left" in result.stderr:
+                reason = f"disk full writing {audio}; free some space and run again"
+            raise ReelmakeError(f"{real}: audio could not be extracted ({reason})")
         if tmp.stat().st_size <= 44:
             raise ReelmakeError(f"{real}: audio track decoded to nothing")
     return Path(audio)
