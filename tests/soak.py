@@ -1,0 +1,191 @@
+"""Kill soak: interrupt ``reelmake run`` in every stage, rerun, compare.
+
+For each kill point (a rule and a signal), a fresh folder runs the demo talk, the run is
+interrupted as soon as that rule starts, and ``reelmake run`` is repeated until it
+succeeds. A point survives when no job that had finished before the kill runs again and
+the final results equal those of an uninterrupted run (timestamps and tool versions
+aside).
+
+    python -m tests.soak                  # every rule x every signal (30 points)
+    python -m tests.soak --points 6       # the first points of that list
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+RULES = (
+    "ingest_video", "extract_audio", "transcribe_audio", "segment_transcript",
+    "score_segments", "select_highlights", "cut_clip", "write_clip_metadata",
+    "write_metadata", "stage_state",
+)  # fmt: skip
+SIGNALS = ("kill -9", "SIGTERM", "Ctrl-C")
+_JOB = re.compile(
+    r"^(?:local)?(?:rule|checkpoint) (\w+):\n(.*?)^\s+jobid: (\d+)$", re.M | re.S
+)
+_FINISHED = re.compile(r"Finished jobid: (\d+) \(Rule: (\w+)\)")
+# Fields that change from run to run by nature.
+_VOLATILE = {"last_updated", "versions", "video_path", "source"}
+
+
+@dataclass
+class Point:
+    rule: str
+    signal: str
+    killed: bool = False
+    finished_before: int = 0
+    rerun_jobs: int = 0
+    repeated: tuple[str, ...] = ()
+    equal: bool = False
+    reruns: int = 0
+
+    @property
+    def survived(self) -> bool:
+        return self.killed and not self.repeated and self.equal
+
+
+def all_points() -> list[tuple[str, str]]:
+    """Every rule with every signal, ordered so that a prefix covers many of both."""
+    return [(r, SIGNALS[(i + j) % 3]) for j in range(3) for i, r in enumerate(RULES)]
+
+
+def _cli(*args: str, cwd: Path, **kw: object) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "reelmake.cli", *args], cwd=cwd, env=env, **kw
+    )
+
+
+def job_outputs(log: str, finished_only: bool) -> dict[str, tuple[str, set[str]]]:
+    """jobid -> (rule, outputs) of the jobs a Snakemake log started (or finished)."""
+    jobs = {}
+    for rule, body, jobid in _JOB.findall(log):
+        out = re.search(r"^\s+output: (.*)$", body, re.M)
+        jobs[jobid] = (rule, set(out.group(1).split(", ")) if out else set())
+    if finished_only:
+        done = {jobid for jobid, _ in _FINISHED.findall(log)}
+        jobs = {k: v for k, v in jobs.items() if k in done}
+    return jobs
+
+
+def snapshot(results: Path) -> dict[str, object]:
+    """Comparable content of a results folder."""
+    out: dict[str, object] = {}
+    for path in sorted(results.glob("*/**/*")):
+        rel = str(path.relative_to(results))
+        if not path.is_file() or "/logs/" in rel or "/benchmarks/" in rel:
+            continue
+        if rel.startswith(".") or path.name.startswith("."):
+            continue
+        if path.suffix == ".json":
+            data = json.loads(path.read_text())
+            for key in _VOLATILE:
+                data.pop(key, None)
+            out[rel] = data
+        elif path.suffix in {".srt", ".vtt", ".csv"}:
+            out[rel] = path.read_text()
+        elif path.suffix == ".mp4":
+            probe = subprocess.run(
+                ["ffprobe", "-v", "error", "-show_entries", "format=duration",
+                 "-of", "csv=p=0", str(path)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            out[rel] = round(float(probe.stdout), 2)
+        else:
+            out[rel] = path.stat().st_size
+    return out
+
+
+def run_point(video: Path, rule: str, sig: str, reference: dict[str, object]) -> Point:
+    point = Point(rule, sig)
+    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
+        work = Path(tmp)
+        shutil.copy(video, work / video.name)
+        log_path = work / "first.log"
+        with open(log_path, "wb") as log:
+            proc = _cli("run", video.name, cwd=work, stdout=log, stderr=log,
+                        start_new_session=True)  # fmt: skip
+            pattern = re.compile(rf"^(?:local)?(?:rule|checkpoint) {rule}:", re.M)
+            deadline = time.monotonic() + 300
+            while proc.poll() is None and time.monotonic() < deadline:
+                if pattern.search(log_path.read_text(errors="replace")):
+                    if sig == "kill -9":
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    elif sig == "SIGTERM":
+                        proc.send_signal(signal.SIGTERM)
+                    else:
+                        os.killpg(proc.pid, signal.SIGINT)
+                    point.killed = True
+                    break
+                time.sleep(0.02)
+            proc.wait()
+        first = log_path.read_text(errors="replace")
+        finished = job_outputs(first, finished_only=True)
+        point.finished_before = len(finished)
+        done_files = set().union(*(outs for _, outs in finished.values()))
+        rerun_log = ""
+        for attempt in range(1, 4):
+            rerun = _cli("run", video.name, cwd=work, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)  # fmt: skip
+            text = rerun.communicate()[0].decode(errors="replace")
+            rerun_log += text
+            point.reruns = attempt
+            if rerun.returncode == 0:
+                break
+        again = job_outputs(rerun_log, finished_only=False)
+        point.rerun_jobs = len(again)
+        point.repeated = tuple(
+            sorted(f for _, outs in again.values() for f in outs & done_files)
+        )
+        point.equal = snapshot(work / "results") == reference
+    return point
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=len(all_points()))
+    args = parser.parse_args(argv)
+    from reelmake.demo import DEMO_SCRIPT, make_video
+
+    with tempfile.TemporaryDirectory(prefix="soak-ref-") as tmp:
+        ref = Path(tmp)
+        video = make_video(ref / "talk.mp4", DEMO_SCRIPT)
+        start = time.monotonic()
+        proc = _cli("run", video.name, cwd=ref, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL)  # fmt: skip
+        if proc.wait() != 0:
+            print("the uninterrupted reference run failed", file=sys.stderr)
+            return 1
+        print(f"reference run: {time.monotonic() - start:.1f} s")
+        reference = snapshot(ref / "results")
+        points = []
+        print(f"{'rule':<22}{'signal':<9}{'done before':>12}{'rerun jobs':>11}"
+              f"{'reruns':>7}  result")  # fmt: skip
+        for rule, sig in all_points()[: args.points]:
+            p = run_point(video, rule, sig, reference)
+            points.append(p)
+            verdict = "survived" if p.survived else (
+                "not killed (finished first)" if not p.killed
+                else f"FAILED repeated={list(p.repeated)} equal={p.equal}"
+            )  # fmt: skip
+            print(f"{rule:<22}{sig:<9}{p.finished_before:>12}{p.rerun_jobs:>11}"
+                  f"{p.reruns:>7}  {verdict}", flush=True)  # fmt: skip
+    killed = [p for p in points if p.killed]
+    survived = [p for p in killed if p.survived]
+    print(f"kill points tried: {len(killed)}, survived: {len(survived)}")
+    return 0 if len(survived) == len(killed) == len(points) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

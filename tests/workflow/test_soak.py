@@ -1,0 +1,36 @@
+"""The kill soak in a reduced form: one kill point per signal, in different stages."""
+
+from pathlib import Path
+
+import pytest
+
+from tests import soak
+from tests.conftest import reelmake
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(scope="module")
+def reference(long_speech_video: Path, tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("soak-ref")
+    run = reelmake("run", long_speech_video, cwd=work)
+    assert run.returncode == 0, run.stderr
+    return soak.snapshot(work / "results")
+
+
+@pytest.mark.parametrize(
+    ("rule", "sig"),
+    [
+        ("transcribe_audio", "kill -9"),
+        ("cut_clip", "SIGTERM"),
+        ("score_segments", "Ctrl-C"),
+        ("write_metadata", "kill -9"),
+    ],
+)
+def test_killed_run_resumes_to_the_same_results(
+    long_speech_video: Path, reference, rule: str, sig: str
+) -> None:
+    point = soak.run_point(long_speech_video, rule, sig, reference)
+    assert point.killed
+    assert point.repeated == ()
+    assert point.equal
