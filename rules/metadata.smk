@@ -14,6 +14,8 @@ rule write_clip_metadata:
         "results/{video_hash}/logs/write_clip_metadata/{clip}.log",
     conda:
         "../environment.yml"
+    params:
+        llm=llm_options(),
     script:
         "../scripts/write_clip_metadata.py"
 

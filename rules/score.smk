@@ -20,5 +20,6 @@ rule score_segments:
         "../environment.yml"
     params:
         backend=config["score"]["backend"],
+        llm=llm_options(),
     script:
         "../scripts/score_segments.py"

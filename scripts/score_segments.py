@@ -10,4 +10,5 @@ adapter.run(
     audio=snakemake.input.audio,
     scores=snakemake.output.scores,
     backend=snakemake.params.backend,
+    llm=snakemake.params.llm,
 )

@@ -12,4 +12,5 @@ adapter.run(
     clip=snakemake.wildcards.clip,
     clips_dir=Path(snakemake.output.json).parent.parent / "clips",
     target=snakemake.output.json,
+    llm=snakemake.params.llm,
 )

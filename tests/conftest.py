@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,63 @@ def only_hash(workdir: Path) -> str:
     ]
     assert len(folders) == 1, folders
     return folders[0]
+
+
+class Server:
+    """A server process on 127.0.0.1 started by a test, stopped at its end."""
+
+    def __init__(self, *args: str, timeout: float = 60) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", *args],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        line = ""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline() if self.proc.stdout else ""
+            if line.startswith("listening on"):
+                break
+            if self.proc.poll() is not None:
+                break
+        if not line.startswith("listening on"):
+            self.stop()
+            raise RuntimeError(f"{args[0]} did not start: {line!r}")
+        self.port = int(line.split()[-1])
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture()
+def llm_server(tmp_path: Path):
+    """Start the test chat server: ``llm_server(mode, bad=0, delay=5)``."""
+    started: list[Server] = []
+
+    def start(mode: str = "normal", bad: int = 0, delay: float = 5.0) -> Server:
+        log = tmp_path / f"server-{len(started)}.jsonl"
+        server = Server(
+            "tests.llm_server", "--mode", mode, "--bad", str(bad),
+            "--delay", str(delay), "--log", str(log),
+        )  # fmt: skip
+        server.log = log  # type: ignore[attr-defined]
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def server_requests(log: Path) -> list[dict]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import os
@@ -91,10 +92,23 @@ def _stage_detail(s: stages.Stage, block: dict[str, Any]) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    no_cache, forced_rules = _split_no_cache(args)
     workdir = Path(args.directory).resolve()
     results = _results(workdir)
-    user_configs = _user_configs(workdir, args.configfile)
+    user_configs, settings = _load_config(workdir, args.configfile)
+    if settings["score"]["backend"] == "openai" and not args.dry_run:
+        from reelmake.llm import LLMOptions, preflight
+
+        preflight(LLMOptions(**settings["score"]["openai"]))
+    if args.rescore:
+        from reelmake.llm import REFRESH_ENV
+
+        if settings["score"]["backend"] != "openai":
+            raise ReelmakeError(
+                "--rescore asks the language model again; set score.backend: openai"
+            )
+        os.environ[REFRESH_ENV] = "1"
+        args.no_cache = [*(args.no_cache or []), "score_segments"]
+    no_cache, forced_rules = _split_no_cache(args)
     paths, problems = discovery.discover(args.videos)
     with workflow.RunLock(results / discovery.STATE_DIR / "run.lock"):
         videos, unreadable = discovery.register(paths, results)
@@ -387,12 +401,53 @@ def cmd_demo(args: argparse.Namespace) -> int:
         make_video(video, DEMO_SCRIPT)
     run_args = argparse.Namespace(
         videos=[str(video)], no_cache=None, directory=str(workdir), cores=args.cores,
-        profile=None, dry_run=False, until=None, configfile=None,
+        profile=None, dry_run=False, until=None, configfile=None, rescore=False,
     )  # fmt: skip
     code = cmd_run(run_args)
     if code == 0:
         print(f"done: results are in {_results(workdir)}")
     return code
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """Run the offline stages up to segmentation, then count what scoring would ask."""
+    from reelmake.llm import LLMOptions, estimate
+    from reelmake.scoring import contexts_before
+    from reelmake.segment import load_candidates
+
+    workdir = Path(args.directory).resolve()
+    results = _results(workdir)
+    settings = _load_config(workdir, args.configfile)[1]
+    options = LLMOptions(**settings["score"]["openai"])
+    prepare = argparse.Namespace(
+        videos=list(args.videos), no_cache=None, directory=str(workdir),
+        cores=args.cores, profile=None, dry_run=False, until="segmentation",
+        configfile=args.configfile, rescore=False,
+    )  # fmt: skip
+    with contextlib.redirect_stdout(sys.stderr):
+        code = cmd_run(prepare)
+    if code != 0:
+        return code
+    paths, _ = discovery.discover(args.videos)
+    index = HashIndex(results / discovery.STATE_DIR / INDEX_NAME)
+    top_k = settings["select"]["top_k"]
+    print(f"model {options.model} at {options.base_url or 'the OpenAI API'}, "
+          f"batch size {options.batch_size}")  # fmt: skip
+    print(f"{'video':<40} {'candidates':>10} {'cached':>7} {'requests':>9} "
+          f"{'~prompt tok':>12} {'~output tok':>12}")  # fmt: skip
+    totals = [0, 0, 0, 0, 0]
+    for path in paths:
+        cand_path = results / short(index.hash(path)) / "segments" / "candidates.json"
+        data = json.loads(cand_path.read_text())
+        e = estimate(options, load_candidates(cand_path), contexts_before(data))
+        row = [e.candidates, e.cached, e.requests, e.prompt_tokens, e.completion_tokens]
+        totals = [a + b for a, b in zip(totals, row, strict=True)]
+        print(f"{path.name[:40]:<40} {row[0]:>10} {row[1]:>7} {row[2]:>9} "
+              f"{row[3]:>12} {row[4]:>12}")  # fmt: skip
+    print(f"{'total':<40} {totals[0]:>10} {totals[1]:>7} {totals[2]:>9} "
+          f"{totals[3]:>12} {totals[4]:>12}")  # fmt: skip
+    print(f"plus up to {top_k} request(s) per video for clip titles and descriptions")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -419,7 +474,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--until", metavar="STAGE", help="stop after this stage")
     run.add_argument("--dry-run", "-n", action="store_true", help="show what would run")
+    run.add_argument(
+        "--rescore",
+        action="store_true",
+        help="ask the language model again, bypassing its answer cache",
+    )
     run.set_defaults(func=cmd_run)
+
+    est = sub.add_parser(
+        "estimate", parents=[common], help="requests and tokens an LLM run would send"
+    )
+    est.add_argument("videos", nargs="+")
+    est.add_argument(
+        "--configfile", help="a config file (default: ./config.yaml if any)"
+    )
+    est.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    est.set_defaults(func=cmd_estimate)
 
     status = sub.add_parser("status", parents=[common], help="show each video's stages")
     status.add_argument("videos", nargs="*")

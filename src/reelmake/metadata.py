@@ -8,6 +8,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -83,16 +84,35 @@ def write_clip_metadata(
     clip: str,
     clips_dir: str | os.PathLike[str],
     target: str | os.PathLike[str],
+    llm: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON a creator needs to post one clip."""
+    """The JSON a creator needs to post one clip; with ``llm``, its title,
+    description and hashtags come from the language model (cached like scores)."""
     h = next((h for h in load_highlights(highlights) if h.clip == clip), None)
     if h is None:
         raise ReelmakeError(f"{highlights}: no highlight named {clip!r}")
     files = {
         ext: str(Path(clips_dir) / f"{clip}.{ext}") for ext in ("mp4", "srt", "vtt")
     }
-    data = fileio.artifact("metadata", {}, fileio.versions())
+    data = fileio.artifact("metadata", {"llm": bool(llm)}, fileio.versions())
     data.update(clip_metadata(h, files))
+    data["copy_backend"] = "heuristic"
+    if llm:
+        from reelmake.llm import LLMOptions, clip_copy
+
+        options = LLMOptions(**llm)
+        answer, usage = clip_copy(options, h.text)
+        data["llm_usage"] = asdict(usage)
+        if answer is not None:
+            tags = [t if t.startswith("#") else f"#{t}" for t in answer["hashtags"]]
+            data.update(
+                title=answer["title"],
+                description=answer["description"],
+                hashtags=[t.replace(" ", "") for t in tags],
+                copy_backend=f"openai:{options.model}",
+            )
+        else:
+            data["copy_backend"] = "heuristic (fallback)"
     fileio.write_json(target, data)
     return data
 

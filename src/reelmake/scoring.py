@@ -264,10 +264,29 @@ def _reason(f: dict[str, float]) -> str:
     return "; ".join(parts) or "no strong features"
 
 
-def make_scorer(backend: str, **options: Any) -> Scorer:
+def make_scorer(
+    backend: str,
+    llm: dict[str, Any] | None = None,
+    contexts: dict[str, str] | None = None,
+) -> Scorer:
     if backend == "heuristic":
         return HeuristicScorer()
-    raise ReelmakeError(f"score.backend {backend!r}: unknown scorer (use heuristic)")
+    if backend == "openai":
+        from reelmake.llm import LLMOptions, OpenAIScorer
+
+        return OpenAIScorer(LLMOptions(**(llm or {})), contexts)
+    raise ReelmakeError(
+        f"score.backend {backend!r}: unknown scorer (heuristic, openai)"
+    )
+
+
+def contexts_before(candidates_json: dict[str, Any]) -> dict[str, str]:
+    """What was said just before each candidate: its preceding sentence."""
+    by_last = {s["last_word"]: s["text"] for s in candidates_json.get("sentences", [])}
+    return {
+        c["id"]: by_last.get(c["first_word"] - 1, "")
+        for c in candidates_json.get("candidates", [])
+    }
 
 
 def score_segments(
@@ -275,14 +294,22 @@ def score_segments(
     audio: str | os.PathLike[str],
     scores: str | os.PathLike[str],
     backend: str = "heuristic",
+    llm: dict[str, Any] | None = None,
 ) -> list[Score]:
     """Score every candidate and write ``scores.json`` (best first)."""
     found = load_candidates(candidates)
-    scorer = make_scorer(backend)
+    scorer = make_scorer(backend, llm, contexts_before(fileio.read_json(candidates)))
     result = scorer.score(found, Path(audio))
     result.sort(key=lambda s: (-s.overall, s.start))
-    params = {"backend": backend, "heuristic_version": HEURISTIC_VERSION}
-    data = fileio.artifact("ai_scoring", params, fileio.versions())
+    params: dict[str, Any] = {
+        "backend": backend,
+        "heuristic_version": HEURISTIC_VERSION,
+    }
+    data = fileio.artifact("ai_scoring", params, fileio.versions("openai"))
+    usage = getattr(scorer, "usage", None)
+    if usage is not None:
+        params["llm"] = {k: v for k, v in (llm or {}).items() if k != "answer_cache"}
+        data["llm_usage"] = asdict(usage)
     data.update(scored_count=len(result), scores=[asdict(s) for s in result])
     fileio.write_json(scores, data)
     return result
