@@ -131,7 +131,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                           "completion_tokens": len(content) // 4,
                           "total_tokens": (len(user) + len(content)) // 4},
             })  # fmt: skip
-            if state.log and mode == "normal":
+            if state.log and mode in ("normal", "slow"):
                 with state.lock, open(state.log, "a") as fh:
                     entry = {
                         "n": number,

@@ -49,6 +49,7 @@ class Point:
     repeated: tuple[str, ...] = ()
     equal: bool = False
     reruns: int = 0
+    differences: tuple[str, ...] = ()
 
     @property
     def survived(self) -> bool:
@@ -148,7 +149,19 @@ def run_point(video: Path, rule: str, sig: str, reference: dict[str, object]) ->
         point.repeated = tuple(
             sorted(f for _, outs in again.values() for f in outs & done_files)
         )
-        point.equal = snapshot(work / "results") == reference
+        final = snapshot(work / "results")
+        point.equal = final == reference
+        point.differences = tuple(
+            sorted(
+                k
+                for k in set(final) | set(reference)
+                if final.get(k) != reference.get(k)
+            )
+        )
+        if point.repeated or not point.equal:
+            (Path(tempfile.gettempdir()) / f"soak-{rule}-failed.log").write_text(
+                first + "\n==== rerun ====\n" + rerun_log
+            )
     return point
 
 
@@ -177,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             points.append(p)
             verdict = "survived" if p.survived else (
                 "not killed (finished first)" if not p.killed
-                else f"FAILED repeated={list(p.repeated)} equal={p.equal}"
+                else f"FAILED repeated={list(p.repeated)} differs={list(p.differences)}"
             )  # fmt: skip
             print(f"{rule:<22}{sig:<9}{p.finished_before:>12}{p.rerun_jobs:>11}"
                   f"{p.reruns:>7}  {verdict}", flush=True)  # fmt: skip

@@ -1,0 +1,200 @@
+"""The whole workflow with the openai backend, against servers on 127.0.0.1."""
+
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Server, reelmake, results_of, rules_run, server_requests
+from tests.llm_server import expected_score
+
+pytestmark = [pytest.mark.llm, pytest.mark.workflow]
+
+KEY = "sk-sentinel-4b1d-never-written-anywhere"
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+
+
+def _config(workdir: Path, base_url: str, **extra: str) -> None:
+    lines = [
+        "score:",
+        "  backend: openai",
+        "  openai:",
+        "    model: test-model",
+        f"    base_url: {base_url}",
+        f"    batch_size: {extra.get('batch_size', 2)}",
+        "    concurrency: 1",
+        f"    answer_cache: {workdir / 'answers.sqlite'}",
+        f"    on_failure: {extra.get('on_failure', 'fail')}",
+        f"    response_format: {extra.get('response_format', 'json_schema')}",
+        "segment:",
+        f"  min_seconds: {extra.get('min_seconds', 3)}",
+        f"  max_seconds: {extra.get('max_seconds', 12)}",
+        "select:",
+        f"  threshold: {extra.get('threshold', 0)}",
+        "  top_k: 2",
+        "  min_gap: 0.5",
+    ]
+    (workdir / "config.yaml").write_text("\n".join(lines) + "\n")
+
+
+def _asked(server) -> list[str]:
+    return [
+        t
+        for r in server_requests(server.log)
+        if r["event"] == "asked"
+        for t in r["texts"]
+    ]
+
+
+def _scores(workdir: Path) -> dict:
+    (path,) = results_of(workdir).glob("*/scores/scores.json")
+    return json.loads(path.read_text())
+
+
+def test_scores_metadata_cache_and_no_secret_anywhere(
+    llm_server, tmp_path: Path, speech_video: Path
+) -> None:
+    server = llm_server("normal")
+    _config(tmp_path, server.base_url)
+    est = reelmake("estimate", speech_video, cwd=tmp_path)
+    assert est.returncode == 0, est.stderr
+    row = next(line for line in est.stdout.splitlines() if line.startswith("garden"))
+    candidates, cached, requests = (int(x) for x in row.split()[1:4])
+    assert candidates > 0 and cached == 0 and requests == math.ceil(candidates / 2)
+    assert _asked(server) == []  # estimating sends nothing
+
+    run = reelmake("run", speech_video, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    data = _scores(tmp_path)
+    assert data["llm_usage"]["requests"] == requests
+    assert {s["backend"] for s in data["scores"]} == {"openai:test-model"}
+    texts = _asked(server)
+    assert len(texts) == candidates and len(set(texts)) == candidates
+    by_text = {c["text"]: c["id"] for c in json.loads(
+        next(results_of(tmp_path).glob("*/segments/candidates.json")).read_text()
+    )["candidates"]}  # fmt: skip
+    overall = {s["id"]: s["overall"] for s in data["scores"]}
+    assert all(overall[by_text[t]] == expected_score(t) for t in texts)
+    metas = list(results_of(tmp_path).glob("*/metadata/*.json"))
+    assert metas
+    for meta in map(lambda p: json.loads(p.read_text()), metas):
+        assert meta["copy_backend"] == "openai:test-model"
+        assert meta["title"] == "A clip title" and meta["hashtags"][0] == "#one"
+
+    # A threshold change re-selects without a single request.
+    asked_before = len(server_requests(server.log))
+    _config(tmp_path, server.base_url, threshold=1)
+    again = reelmake("run", speech_video, cwd=tmp_path)
+    assert "select_highlights" in rules_run(again.stderr)
+    assert len(server_requests(server.log)) == asked_before
+    est = reelmake("estimate", speech_video, cwd=tmp_path)
+    row = next(line for line in est.stdout.splitlines() if line.startswith("garden"))
+    assert [int(x) for x in row.split()[1:4]] == [candidates, candidates, 0]
+
+    # --no-cache of the stage re-runs it from the answer cache; --rescore pays again.
+    forced = reelmake("run", speech_video, "--no-cache", "score_segments", cwd=tmp_path)
+    assert "score_segments" in rules_run(forced.stderr)
+    assert len(_asked(server)) == candidates
+    rescore = reelmake("run", speech_video, "--rescore", cwd=tmp_path)
+    assert rescore.returncode == 0, rescore.stderr
+    assert len(_asked(server)) == 2 * candidates
+
+    # The key is in the server's log (it was used) and nowhere of ours.
+    outputs = [est, run, again, forced, rescore]
+    assert all(KEY not in p.stdout + p.stderr for p in outputs)
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and not path.name.startswith("server-"):
+            assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_missing_key_stops_before_any_work(
+    llm_server, tmp_path: Path, speech_video: Path, monkeypatch
+) -> None:
+    server = llm_server("normal")
+    _config(tmp_path, server.base_url)
+    monkeypatch.delenv("OPENAI_API_KEY")
+    run = reelmake("run", speech_video, cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "error: score.openai: the environment variable OPENAI_API_KEY is not set; "
+        "export your API key there (any text for a local server), or use "
+        "score.backend: heuristic"
+    ]
+    assert not results_of(tmp_path).exists()
+
+
+def test_kill_during_scoring_never_asks_an_answered_candidate_again(
+    llm_server, tmp_path: Path, long_speech_video: Path
+) -> None:
+    server = llm_server("slow", bad=10_000, delay=0.25)
+    _config(tmp_path, server.base_url, batch_size=1, min_seconds=4, max_seconds=20)
+    video = tmp_path / "talk.mp4"
+    shutil.copy(long_speech_video, video)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reelmake.cli", "run", str(video)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = [r for r in server_requests(server.log) if r["event"] == "answered"]
+        if len(done) >= 5:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = server_requests(server.log)
+    answered = {t for r in before if r["event"] == "answered" for t in r["texts"]}
+    assert len(answered) >= 5
+    assert not list(results_of(tmp_path).glob("*/scores/scores.json"))
+
+    rerun = reelmake("run", video, cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    after = server_requests(server.log)[len(before) :]
+    asked_again = [t for r in after if r["event"] == "asked" for t in r["texts"]]
+    assert not answered & set(asked_again)
+    data = _scores(tmp_path)
+    candidates = json.loads(
+        next(results_of(tmp_path).glob("*/segments/candidates.json")).read_text()
+    )["candidates"]
+    assert len(answered) + len(set(asked_again)) >= len(candidates)
+    overall = {s["id"]: s["overall"] for s in data["scores"]}
+    assert all(overall[c["id"]] == expected_score(c["text"]) for c in candidates)
+
+
+def test_real_local_model_end_to_end(tmp_path: Path, speech_video: Path) -> None:
+    """SmolLM2-135M served by llama.cpp (xllamacpp): only the protocol is judged."""
+    server = Server("tests.local_llm", timeout=120)
+    try:
+        _config(tmp_path, server.base_url, batch_size=4, on_failure="heuristic")
+        run = reelmake("run", speech_video, cwd=tmp_path, timeout=900)
+        assert run.returncode == 0, run.stderr
+    finally:
+        server.stop()
+    data = _scores(tmp_path)
+    assert data["scored_count"] == len(data["scores"]) > 0
+    for s in data["scores"]:
+        assert s["backend"] in ("openai:test-model", "heuristic (fallback)")
+        assert 0 <= s["overall"] <= 10
+        assert set(s["subscores"]) == {"hook", "emotion", "self_contained", "payoff"}
+        assert all(0 <= v <= 10 for v in s["subscores"].values())
+        assert s["title"].strip()
+    assert data["llm_usage"]["requests"] >= 1
+    for path in results_of(tmp_path).glob("*/metadata/*.json"):
+        meta = json.loads(path.read_text())
+        assert meta["title"].strip() and meta["description"].strip()
+        assert meta["hashtags"] and all(
+            re.match(r"^#\S+$", t) for t in meta["hashtags"]
+        )
