@@ -24,6 +24,7 @@ include: "rules/select.smk"
 include: "rules/clips.smk"
 include: "rules/metadata.smk"
 include: "rules/state.smk"
+include: "rules/report.smk"
 
 
 rule all:

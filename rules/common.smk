@@ -104,13 +104,26 @@ def get_stage_files(wildcards):
 
 
 def get_final_output(wildcards):
-    """Every stage output of every video, then its stage state.
+    """Every fixed stage output of every video, its stage state, export and report.
 
     Asking for each file (not only the summary) keeps a failed forced job from leaving
-    stale downstream files behind on the next run.
+    stale downstream files behind on the next run. The per-clip files come through
+    each video's stage state, whose inputs wait for that video's own selection:
+    asking for them here would make every video wait for the first one's.
     """
     out = []
     for video in VIDEOS:
-        out += _stage_files(video.hash)
-        out.append(str(RESULTS / video.hash / stages.STATE_FILE))
+        folder = RESULTS / video.hash
+        out += [str(p) for s in stages.STAGES for p in s.paths(folder).values()]
+        out.append(str(folder / stages.STATE_FILE))
+        out += [
+            str(folder / "export" / f"timeline.{ext}") for ext in ("otio", "edl", "xml")
+        ]
+        out.append(str(folder / "report.html"))
+    if VIDEOS:
+        out.append(str(RESULTS / "report.html"))
     return out
+
+
+def get_video_reports(wildcards):
+    return [str(RESULTS / video.hash / "report.html") for video in VIDEOS]

@@ -13,6 +13,8 @@ rule ingest_video:
         video_json=stage_output("ingest", "video_json"),
     log:
         "results/{video_hash}/logs/ingest_video.log",
+    benchmark:
+        "results/{video_hash}/benchmarks/ingest_video.tsv"
     conda:
         "../environment.yml"
     script:

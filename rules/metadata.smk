@@ -12,6 +12,8 @@ rule write_clip_metadata:
         json="results/{video_hash}/metadata/{clip}.json",
     log:
         "results/{video_hash}/logs/write_clip_metadata/{clip}.log",
+    benchmark:
+        "results/{video_hash}/benchmarks/write_clip_metadata/{clip}.tsv"
     conda:
         "../environment.yml"
     params:
@@ -29,6 +31,8 @@ rule write_metadata:
         table=stage_output("metadata", "table_path"),
     log:
         "results/{video_hash}/logs/write_metadata.log",
+    benchmark:
+        "results/{video_hash}/benchmarks/write_metadata.tsv"
     conda:
         "../environment.yml"
     script:

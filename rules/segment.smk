@@ -12,6 +12,8 @@ rule segment_transcript:
         candidates=stage_output("segmentation", "candidates_path"),
     log:
         "results/{video_hash}/logs/segment_transcript.log",
+    benchmark:
+        "results/{video_hash}/benchmarks/segment_transcript.tsv"
     conda:
         "../environment.yml"
     params:

@@ -15,6 +15,8 @@ checkpoint select_highlights:
         highlights=stage_output("selection", "highlights_path"),
     log:
         "results/{video_hash}/logs/select_highlights.log",
+    benchmark:
+        "results/{video_hash}/benchmarks/select_highlights.tsv"
     conda:
         "../environment.yml"
     params:

@@ -12,6 +12,8 @@ rule stage_state:
         state="results/{video_hash}/stage_state.json",
     log:
         "results/{video_hash}/logs/stage_state.log",
+    benchmark:
+        "results/{video_hash}/benchmarks/stage_state.tsv"
     conda:
         "../environment.yml"
     script:

@@ -67,7 +67,9 @@ def results_of(workdir: Path) -> Path:
 
 def only_hash(workdir: Path) -> str:
     folders = [
-        p.name for p in results_of(workdir).iterdir() if not p.name.startswith(".")
+        p.name
+        for p in results_of(workdir).iterdir()
+        if re.fullmatch("[0-9a-f]{16}", p.name)
     ]
     assert len(folders) == 1, folders
     return folders[0]

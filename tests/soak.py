@@ -130,7 +130,7 @@ def run_point(video: Path, rule: str, sig: str, reference: dict[str, object]) ->
                     point.killed = True
                     break
                 time.sleep(0.02)
-            proc.wait()
+            proc.wait(timeout=600)
         first = log_path.read_text(errors="replace")
         finished = job_outputs(first, finished_only=True)
         point.finished_before = len(finished)

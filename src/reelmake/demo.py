@@ -72,7 +72,7 @@ def make_video(
     *,
     seconds: float | None = None,
     size: str = "320x180",
-    fps: int = 15,
+    fps: int = 25,
     pause: float = 0.8,
     audio: bool = True,
     faststart: bool = False,

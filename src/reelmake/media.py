@@ -77,6 +77,12 @@ def _fps(rate: str | None) -> float | None:
         return None
 
 
+def _has_mp4_header(path: str | os.PathLike[str]) -> bool:
+    """An MP4/MOV file starts with a box whose type is ``ftyp``."""
+    with open(path, "rb") as fh:
+        return fh.read(12)[4:8] == b"ftyp"
+
+
 def probe(path: str | os.PathLike[str], name: str | None = None) -> VideoInfo:
     """Read duration and streams; raise a one-line error for anything unusable.
 
@@ -89,7 +95,7 @@ def probe(path: str | os.PathLike[str], name: str | None = None) -> VideoInfo:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode != 0:
-        if "moov atom not found" in result.stderr:
+        if "moov atom not found" in result.stderr and _has_mp4_header(path):
             raise ReelmakeError(
                 f"{name}: not a readable video (ffprobe: moov atom not found); "
                 "the file is truncated or still being written"

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -49,21 +50,54 @@ def profile_args(profile: str | None) -> list[str]:
     return ["--profile", profile]
 
 
+def _has_children(pid: int) -> bool:
+    """Whether any process has ``pid`` as its parent (Linux /proc)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields and int(fields[1]) == pid:
+            return True
+    return False
+
+
+# After a forwarded stop signal, Snakemake finishes its running jobs and exits. Its
+# signal handler can deadlock on its own scheduler lock (seen with 9.27.1 when the
+# signal lands while a finished job is post-processed); once it has no job running
+# for this long, it is stuck and is killed. The next run resumes as after any crash.
+STUCK_AFTER_SIGNAL_S = 15.0
+
+
 def run_snakemake(workdir: Path, args: Sequence[str]) -> int:
     """Run Snakemake and pass SIGTERM and Ctrl-C on to it, then wait for it to stop."""
     proc = subprocess.Popen(snakemake_command(workdir, args))
+    signalled: list[float] = []
 
     def forward(signum: int, _frame: object) -> None:
+        signalled.append(time.monotonic())
         proc.send_signal(signum)
 
     old = signal.signal(signal.SIGTERM, forward)
     try:
         while True:
             try:
-                return proc.wait()
+                return proc.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
             except KeyboardInterrupt:
                 # The terminal sent SIGINT to Snakemake too; let it clean up.
+                signalled.append(time.monotonic())
                 continue
+            if signalled and _has_children(proc.pid):
+                signalled[-1] = time.monotonic()
+            elif signalled and time.monotonic() - signalled[-1] > STUCK_AFTER_SIGNAL_S:
+                print(
+                    "reelmake: Snakemake did not stop after the signal; stopping it "
+                    "(the next run resumes)",
+                    file=sys.stderr,
+                )
+                proc.kill()
     finally:
         signal.signal(signal.SIGTERM, old)
 

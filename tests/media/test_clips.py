@@ -76,7 +76,7 @@ def test_clip_duration_matches_its_span_within_a_frame(pipeline, long_speech_vid
         info = _probe(clip)
         video = next(s for s in info["streams"] if s["codec_type"] == "video")
         assert float(video["duration"]) == pytest.approx(
-            h["end"] - h["start"], abs=1 / 15
+            h["end"] - h["start"], abs=1 / 25
         )
         assert (video["codec_name"], video["width"], video["height"]) == (
             "h264",

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.media
 def test_probe_reads_streams(speech_video: Path) -> None:
     info = probe(speech_video)
     assert info.video.width == 320 and info.video.height == 180
-    assert info.video.fps == 15
+    assert info.video.fps == 25
     assert info.audio.codec == "aac"
     assert 5 < info.duration < 20
 

@@ -1,0 +1,1 @@
+"""reelmake benchmarks: each stage against its floor, measured in turn in one run."""

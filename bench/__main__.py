@@ -1,0 +1,511 @@
+"""Benchmarks: every figure is reelmake against its floor, measured in turn.
+
+    python -m bench                       # full run (about 15 minutes on 2 cores)
+    python -m bench --quick               # small inputs, one round (CI)
+    python -m bench --only noop hashing   # some sub-benchmarks
+    python -m bench --docs docs/benchmarks.md   # also write the table there
+
+Inputs are generated (ffmpeg, espeak-ng) in a temporary folder that is removed at the
+end. Each row is printed as it comes and appended as a JSON line to --jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reelmake.demo import DEMO_SCRIPT, make_video
+from reelmake.hashing import HashIndex, get_video_hash, hash_file
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
+Row = dict[str, Any]
+
+
+class Bench:
+    def __init__(self, quick: bool, jsonl: Path | None, tmp: Path) -> None:
+        self.quick = quick
+        self.rounds = 1 if quick else 3
+        self.jsonl = jsonl
+        self.tmp = tmp
+        self.rows: list[Row] = []
+        self._talk: Path | None = None
+        self._long: Path | None = None
+
+    def emit(self, bench: str, case: str, value: float, unit: str,
+             floor: float | None = None, note: str = "") -> None:  # fmt: skip
+        row: Row = {
+            "bench": bench,
+            "case": case,
+            "value": round(value, 4),
+            "unit": unit,
+        }
+        if floor is not None:
+            row["floor"] = round(floor, 4)
+            row["ratio"] = round(value / floor, 3) if floor else None
+        if note:
+            row["note"] = note
+        self.rows.append(row)
+        ratio = f"{row['ratio']:>7.2f}x" if row.get("ratio") is not None else " " * 8
+        floor_txt = f"{floor:>10.3f}" if floor is not None else " " * 10
+        line = f"{bench:<13} {case:<44} {value:>10.3f} {unit:<5}{floor_txt} {ratio}"
+        print(f"{line}  {note}",
+              flush=True)  # fmt: skip
+        if self.jsonl:
+            with open(self.jsonl, "a") as fh:
+                fh.write(json.dumps(row) + "\n")
+
+    def median(self, fn: Callable[[], float]) -> float:
+        return statistics.median(fn() for _ in range(self.rounds))
+
+    # -- inputs ---------------------------------------------------------------
+    def talk(self) -> Path:
+        """The 90 s demo talk."""
+        if self._talk is None:
+            self._talk = make_video(self.tmp / "inputs" / "talk.mp4", DEMO_SCRIPT)
+        return self._talk
+
+    def long_talk(self) -> Path:
+        """About 10 minutes of talk (the demo script seven times); 90 s if quick."""
+        if self.quick:
+            return self.talk()
+        if self._long is None:
+            self._long = make_video(self.tmp / "inputs" / "long.mp4", DEMO_SCRIPT * 7)
+        return self._long
+
+
+def wall(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env or ENV, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def reelmake(*args: str) -> list[str]:
+    return [PY, "-m", "reelmake.cli", *args]
+
+
+def probe_duration(path: Path) -> float:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+         str(path)], capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return float(out)
+
+
+def bench_tsv(path: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) from a Snakemake benchmark file."""
+    with open(path) as fh:
+        row = next(csv.DictReader(fh, delimiter="\t"))
+    rss = row.get("max_rss", "NA")
+    return float(row["s"]), float(rss) if rss not in ("NA", "-", "") else math.nan
+
+
+# -- 1. no-op rerun -------------------------------------------------------------
+def noop(b: Bench) -> None:
+    counts = (1, 3) if b.quick else (1, 20, 200)
+    for n in counts:
+        work = b.tmp / f"noop-{n}"
+        work.mkdir()
+        first = make_video(work / "v0000.mp4", seconds=1.5)
+        subprocess.run(reelmake("run", first.name, "--cores", "2"), cwd=work, env=ENV,
+                       check=True, capture_output=True)  # fmt: skip
+        h0 = get_video_hash(first, str(work / "results"))
+        data = first.read_bytes()
+        # Results of the other videos are copies of the first one's: what is measured
+        # is deciding that nothing needs doing, not the processing.
+        for i in range(1, n):
+            video = work / f"v{i:04d}.mp4"
+            video.write_bytes(data + i.to_bytes(4, "big"))
+            dst = work / "results" / get_video_hash(video, str(work / "results"))
+            shutil.copytree(work / "results" / h0, dst, symlinks=True)
+            (dst / "source.mp4").unlink()
+            os.symlink(video.resolve(), dst / "source.mp4")
+        videos = sorted(p.name for p in work.glob("v*.mp4"))
+        subprocess.run(reelmake("run", *videos), cwd=work, env=ENV, check=True,
+                       capture_output=True)  # fmt: skip
+        overlay = work / "videos.yaml"
+        overlay.write_text(json.dumps({"videos": videos}))
+        cli = b.median(lambda: wall(reelmake("run", *videos), work))
+        smk = b.median(lambda: wall(
+            [PY, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+             "--cores", "2", "--configfile", str(overlay)], work))  # fmt: skip
+        floor_code = f"import os, snakemake.api\n[os.stat(p) for p in {videos!r}]"
+        floor = b.median(lambda: wall([PY, "-c", floor_code], work))
+        b.emit("noop", f"reelmake run, {n} processed videos", cli, "s", floor,
+               "floor: python + import snakemake + stat the videos")  # fmt: skip
+        b.emit("noop", f"snakemake, {n} processed videos", smk, "s", floor)
+
+
+# -- 2. hashing --------------------------------------------------------------------
+def hashing(b: Bench) -> None:
+    size = (64 if b.quick else 1024) * 1024 * 1024
+    big = b.tmp / "big.bin"
+    with open(big, "wb") as fh:
+        block = os.urandom(8 * 1024 * 1024)
+        for _ in range(size // len(block)):
+            fh.write(block)
+    wall(["cat", str(big)], b.tmp)  # warm the page cache
+    cat = b.median(lambda: wall(["sh", "-c", f"cat '{big}' > /dev/null"], b.tmp))
+
+    def first_hash() -> float:
+        start = time.perf_counter()
+        hash_file(big)
+        return time.perf_counter() - start
+
+    h = b.median(first_hash)
+    gib = size / 1024**3
+    b.emit("hashing", f"first hash of {gib:.2f} GiB (xxh3-128, warm)", h, "s", cat,
+           f"{gib / h:.2f} GiB/s; floor: cat > /dev/null")  # fmt: skip
+    index = HashIndex(b.tmp / "index.json")
+    index.hash(big)
+
+    def lookup() -> float:
+        start = time.perf_counter()
+        HashIndex(b.tmp / "index.json").lookup(big)
+        return time.perf_counter() - start
+
+    b.emit("hashing", "remembered hash of an unchanged file", b.median(lookup) * 1000,
+           "ms", note="load index + stat")  # fmt: skip
+    big.unlink()
+
+
+# -- 3. transcription ------------------------------------------------------------------
+BARE = """
+import sys, time
+from faster_whisper import WhisperModel, BatchedInferencePipeline
+from reelmake import models
+path, name = sys.argv[1], sys.argv[2]
+batched, vad = sys.argv[3] == "1", sys.argv[4] == "1"
+model = WhisperModel(str(models.resolve(name)), device="cpu", compute_type="int8",
+                     cpu_threads=2)
+kw = dict(language="en", beam_size=5, word_timestamps=True, vad_filter=vad)
+if batched:
+    segs, info = BatchedInferencePipeline(model).transcribe(path, batch_size=8, **kw)
+else:
+    segs, info = model.transcribe(path, condition_on_previous_text=False, **kw)
+words = [w.word for s in segs for w in (s.words or [])]
+print(" ".join(words))
+"""
+
+
+def _wer(reference: str, text: str) -> float:
+    import re
+
+    import jiwer
+
+    def norm(t: str) -> str:
+        return re.sub(r"[^a-z0-9' ]+", " ", t.lower()).strip()
+
+    return float(jiwer.wer(norm(reference), norm(text)))
+
+
+def transcription(b: Bench) -> None:
+    video = b.long_talk()
+    work = b.tmp / "transcribe"
+    work.mkdir()
+    shutil.copy(video, work / video.name)
+    run = reelmake("run", video.name, "--until", "transcription", "--cores", "2")
+    subprocess.run(run, cwd=work, env=ENV, check=True, capture_output=True)
+    folder = next(
+        p for p in (work / "results").iterdir() if p.is_dir() and len(p.name) == 16
+    )
+    audio = folder / "audio" / "audio.wav"
+    seconds = probe_duration(audio)
+    reference = " ".join(DEMO_SCRIPT) * (1 if b.quick else 7)
+
+    def job() -> float:
+        subprocess.run(
+            [*run, "--no-cache", "transcribe_audio"], cwd=work, env=ENV, check=True,
+            capture_output=True,
+        )  # fmt: skip
+        return bench_tsv(folder / "benchmarks" / "transcribe_audio.tsv")[0]
+
+    def bare(model: str = "tiny.en", batched: bool = False, vad: bool = True) -> float:
+        return wall([PY, "-c", BARE, str(audio), model, "1" if batched else "0",
+                     "1" if vad else "0"], work)  # fmt: skip
+
+    job_s = b.median(job)
+    bare_s = b.median(bare)
+    b.emit("transcription", f"transcribe_audio job, {seconds:.0f} s audio", job_s, "s",
+           bare_s, "floor: bare faster-whisper script, same settings")  # fmt: skip
+    for model in ("tiny.en", "base"):
+        t = bare_s if model == "tiny.en" else b.median(lambda: bare("base"))
+        b.emit("transcription", f"real-time factor {model}", t / seconds, "x")
+    for batched in (False, True):
+        for vad in (True, False):
+            kind = "batched" if batched else "sequential"
+            name = f"{kind}, vad {'on' if vad else 'off'}"
+            out = subprocess.run(
+                [PY, "-c", BARE, str(audio), "tiny.en", "1" if batched else "0",
+                 "1" if vad else "0"], cwd=work, env=ENV, capture_output=True,
+                text=True,
+            )  # fmt: skip
+            if out.returncode != 0:
+                b.emit("transcription", name, math.nan, "s", note="failed: "
+                       + out.stderr.strip().splitlines()[-1][:60])  # fmt: skip
+                continue
+            t = bare(batched=batched, vad=vad) if b.rounds > 1 else math.nan
+            b.emit("transcription", name, t, "s", bare_s,
+                   f"WER {_wer(reference, out.stdout):.3f}")  # fmt: skip
+
+
+# -- 4. clips and 5. end to end -----------------------------------------------
+def end_to_end(b: Bench) -> None:
+    video = b.long_talk()
+    work = b.tmp / "e2e"
+    work.mkdir()
+    shutil.copy(video, work / video.name)
+    (work / "config.yaml").write_text(
+        "select:\n  threshold: 0\n  top_k: 10\n  min_gap: 0.5\n"
+    )
+    start = time.perf_counter()
+    subprocess.run(reelmake("run", video.name, "--cores", "2"), cwd=work, env=ENV,
+                   check=True, capture_output=True)  # fmt: skip
+    total = time.perf_counter() - start
+    folder = next(
+        p for p in (work / "results").iterdir() if p.is_dir() and len(p.name) == 16
+    )
+    seconds = probe_duration(work / video.name)
+    per_rule: dict[str, list[tuple[float, float]]] = {}
+    for tsv in (folder / "benchmarks").rglob("*.tsv"):
+        rule = tsv.parent.name if tsv.parent.name != "benchmarks" else tsv.stem
+        per_rule.setdefault(rule, []).append(bench_tsv(tsv))
+    transcribe = per_rule["transcribe_audio"][0][0]
+    others = 0.0
+    for rule, values in sorted(per_rule.items()):
+        t = sum(v[0] for v in values)
+        rss = max(v[1] for v in values)
+        if rule != "transcribe_audio":
+            others += t
+        b.emit("e2e", f"{rule} ({len(values)} job{'s' * (len(values) > 1)})", t, "s",
+               note=f"peak RSS {rss:.0f} MB")  # fmt: skip
+    b.emit("e2e", f"whole run, {seconds / 60:.1f} min video, --cores 2", total, "s",
+           transcribe, "floor: transcription alone")  # fmt: skip
+    b.emit("e2e", "all stages but transcription / transcription", others / transcribe,
+           "x", note="goal < 0.30 (job times summed)")  # fmt: skip
+    clips(b, work, folder, video.name)
+
+
+def clips(b: Bench, work: Path, folder: Path, name: str) -> None:
+    highlights = json.loads((folder / "highlights" / "highlights.json").read_text())
+    chosen = highlights["highlights"]
+    source = work / name
+
+    def bare(items: list[dict[str, Any]]) -> float:
+        start = time.perf_counter()
+        for i, h in enumerate(items):
+            subprocess.run(
+                ["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
+                 "-ss", str(h["start"]),
+                 "-i", str(source), "-t", str(h["end"] - h["start"]), "-map", "0:v:0",
+                 "-map", "0:a:0", "-c:v", "libx264", "-preset", "veryfast",
+                 "-crf", "20",
+                 "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-movflags",
+                 "+faststart", "-threads", "1", str(b.tmp / f"bare{i}.mp4")],
+                check=True,
+            )  # fmt: skip
+        return time.perf_counter() - start
+
+    def ours(cores: int, count: int) -> float:
+        targets = [str(folder.relative_to(work) / "clips" / f"{h['clip']}.mp4")
+                   for h in chosen[:count]]  # fmt: skip
+        start = time.perf_counter()
+        subprocess.run(
+            [PY, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores",
+             str(cores), "--config", f"videos=[{name}]", "--configfile",
+             str(work / "config.yaml"), "--forcerun", "cut_clip", "--until", "cut_clip",
+             *targets], cwd=work, env=ENV, check=True, capture_output=True,
+        )  # fmt: skip
+        return time.perf_counter() - start
+
+    for count in (1, min(10, len(chosen))):
+        t = b.median(lambda: ours(1, count))
+        floor = b.median(lambda: bare(chosen[:count]))
+        b.emit("clips", f"{count} clip(s), --cores 1", t, "s", floor,
+               "floor: the same ffmpeg re-encodes, one after another")  # fmt: skip
+    count = min(10, len(chosen))
+    one = b.median(lambda: ours(1, count))
+    two = b.median(lambda: ours(2, count))
+    b.emit("clips", f"{count} clips, --cores 2 against --cores 1", two, "s", one,
+           f"speed-up {one / two:.2f}")  # fmt: skip
+
+
+# -- 6. scoring with a language model ------------------------------------------
+def scoring(b: Bench) -> None:
+    video = b.long_talk()
+    sys.path.insert(0, str(REPO))
+    results: dict[int, dict[str, Any]] = {}
+    for batch in (1, 8, 16):
+        work = b.tmp / f"llm-{batch}"
+        work.mkdir()
+        server, log = _server(work, "normal", 0)
+        try:
+            _llm_config(work, server, batch)
+            shutil.copy(video, work / video.name)
+            env = {**ENV, "OPENAI_API_KEY": "bench"}
+            subprocess.run(reelmake("run", video.name), cwd=work, env=env, check=True,
+                           capture_output=True)  # fmt: skip
+            scores = next((work / "results").glob("*/scores/scores.json"))
+            usage = json.loads(scores.read_text())["llm_usage"]
+            results[batch] = usage
+            b.emit("scoring", f"requests, batch size {batch}", usage["requests"], "",
+                   note=f"{usage['prompt_tokens']} prompt + "
+                   f"{usage['completion_tokens']}"
+                   " completion tokens (server's count)")  # fmt: skip
+            if batch == 8:
+                before = _count(log)
+                _llm_config(work, server, batch, threshold=7.5)
+                subprocess.run(reelmake("run", video.name), cwd=work, env=env,
+                               check=True, capture_output=True)  # fmt: skip
+                b.emit("scoring", "requests after a threshold change",
+                       _count(log) - before,
+                       "", note="must be 0")  # fmt: skip
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait()
+    work = b.tmp / "llm-kill"
+    work.mkdir()
+    server, log = _server(work, "slow", 10_000, delay=0.2)
+    try:
+        _llm_config(work, server, 1)
+        shutil.copy(video, work / video.name)
+        env = {**ENV, "OPENAI_API_KEY": "bench"}
+        proc = subprocess.Popen(reelmake("run", video.name), cwd=work, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)  # fmt: skip
+        while proc.poll() is None and _count(log, "answered") < 10:
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        answered = _count(log, "answered")
+        before = _count(log)
+        subprocess.run(reelmake("run", video.name), cwd=work, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        total = results[1]["requests"]
+        b.emit("scoring", "requests on a rerun after kill -9 mid-scoring",
+               _count(log) - before, "",
+               note=f"{answered} of {total} answered before the "
+               "kill; batch size 1")  # fmt: skip
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+
+
+def _server(work: Path, mode: str, bad: int, delay: float = 0.0):
+    log = work / "server.jsonl"
+    proc = subprocess.Popen(
+        [PY, "-m", "tests.llm_server", "--mode", mode, "--bad", str(bad), "--delay",
+         str(delay), "--log", str(log)], cwd=REPO, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    line = proc.stdout.readline() if proc.stdout else ""
+    proc.port = int(line.split()[-1])  # type: ignore[attr-defined]
+    return proc, log
+
+
+def _count(log: Path, event: str = "asked") -> int:
+    if not log.exists():
+        return 0
+    return sum(
+        json.loads(line)["event"] == event for line in log.read_text().splitlines()
+    )
+
+
+def _llm_config(work: Path, server: Any, batch: int, threshold: float = 6.0) -> None:
+    (work / "config.yaml").write_text(
+        f"score:\n  backend: openai\n  openai:\n    model: bench\n"
+        f"    base_url: http://127.0.0.1:{server.port}/v1\n    batch_size: {batch}\n"
+        f"    concurrency: 1\n    answer_cache: {work / 'answers.sqlite'}\n"
+        f"select:\n  threshold: {threshold}\n"
+    )
+
+
+BENCHES = {
+    "noop": noop,
+    "hashing": hashing,
+    "transcription": transcription,
+    "e2e": end_to_end,
+    "scoring": scoring,
+}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    version = platform.python_version()
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {version}"
+
+
+def write_docs(path: Path, b: Bench, command: str, seconds: float) -> None:
+    lines = ["| bench | case | value | unit | floor | ratio | note |",
+             "| --- | --- | ---: | --- | ---: | ---: | --- |"]  # fmt: skip
+    for r in b.rows:
+        value = (
+            "n/a"
+            if isinstance(r["value"], float) and math.isnan(r["value"])
+            else r["value"]
+        )
+        lines.append(f"| {r['bench']} | {r['case']} | {value} | {r['unit']} | "
+                     f"{r.get('floor', '')} | {r.get('ratio') or ''} | "
+                     f"{r.get('note', '')} |")  # fmt: skip
+    text = path.read_text() if path.exists() else ""
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    block = (f"{start}\nMeasured with `{command}` on {time.strftime('%Y-%m-%d')}, "
+             f"{machine()}; the run took {seconds / 60:.1f} min.\n\n" + "\n".join(lines)
+             + f"\n{end}")  # fmt: skip
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
+    else:
+        text += "\n" + block + "\n"
+    path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small inputs, one round")
+    parser.add_argument("--only", nargs="+", choices=sorted(BENCHES), default=None)
+    parser.add_argument("--jsonl", type=Path, help="append one JSON line per figure")
+    parser.add_argument("--docs", type=Path, help="write the table into this markdown")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="reelmake-bench-") as tmp:
+        b = Bench(args.quick, args.jsonl, Path(tmp))
+        print(
+            f"{'bench':<13} {'case':<44} {'value':>10} {'unit':<5}{'floor':>10} "
+            f"{'ratio':>8}  note"
+        )
+        for name in args.only or BENCHES:
+            BENCHES[name](b)
+    seconds = time.perf_counter() - started
+    print(f"done in {seconds:.0f} s")
+    if args.docs:
+        command = "python -m bench" + (" --quick" if args.quick else "")
+        if args.only:
+            command += " --only " + " ".join(args.only)
+        write_docs(args.docs, b, command, seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+"""Adapter for rule report_batch: one page listing every video's report."""
+
+from reelmake import adapter
+from reelmake.report import batch_report
+
+adapter.run(
+    snakemake.log,
+    batch_report,
+    reports=list(snakemake.input.reports),
+    target=snakemake.output.html,
+)

@@ -1,0 +1,97 @@
+"""Export for editors: the selected clips as ranges of the source, frame-exact.
+
+One OpenTimelineIO timeline per video, written as ``.otio`` and, through OTIO's
+adapters, as a CMX 3600 EDL and an FCP 7 XML (Premiere, Resolve and Final Cut import
+these).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from reelmake import fileio
+from reelmake.errors import ReelmakeError
+from reelmake.selection import load_highlights
+
+
+def build_timeline(
+    highlights: str | os.PathLike[str],
+    video_json: str | os.PathLike[str],
+    source: str | os.PathLike[str],
+) -> object:
+    import opentimelineio as otio
+
+    info = fileio.read_json(video_json)
+    stream = next(s for s in info["streams"] if s["kind"] == "video")
+    rate = float(stream["fps"] or 25.0)
+    real = os.path.realpath(source)
+    total = round(float(info["duration"]) * rate)
+    reference = otio.schema.ExternalReference(
+        target_url=Path(real).as_uri(),
+        available_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(total, rate)
+        ),
+    )
+    timeline = otio.schema.Timeline(name=f"reelmake highlights: {Path(real).name}")
+    track = otio.schema.Track(name="highlights", kind=otio.schema.TrackKind.Video)
+    for h in load_highlights(highlights):
+        # The same frame rounding as cut_clip, so the EDL matches the clip files.
+        first, last = round(h.start * rate), round(h.end * rate)
+        clip = otio.schema.Clip(
+            name=h.clip,
+            media_reference=reference.clone(),
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(first, rate),
+                otio.opentime.RationalTime(last - first, rate),
+            ),
+            metadata={
+                "reelmake": {"rank": h.rank, "score": h.overall, "title": h.title}
+            },
+        )
+        track.append(clip)
+    timeline.tracks.append(track)
+    return timeline
+
+
+def _smpte_rate(timeline: object) -> bool:
+    import opentimelineio as otio
+
+    clip = timeline.find_clips()[0]  # type: ignore[attr-defined]
+    rate = clip.source_range.start_time.rate
+    return bool(otio.opentime.RationalTime.is_valid_timecode_rate(rate))
+
+
+def export_timeline(
+    highlights: str | os.PathLike[str],
+    video_json: str | os.PathLike[str],
+    source: str | os.PathLike[str],
+    otio_file: str | os.PathLike[str],
+    edl_file: str | os.PathLike[str],
+    xml_file: str | os.PathLike[str],
+) -> None:
+    import opentimelineio as otio
+
+    timeline = build_timeline(highlights, video_json, source)
+    for target, adapter in ((otio_file, "otio_json"), (edl_file, "cmx_3600"),
+                            (xml_file, "fcp_xml")):  # fmt: skip
+        if adapter == "cmx_3600":
+            name = timeline.name  # type: ignore[attr-defined]
+            if not timeline.find_clips():  # type: ignore[attr-defined]
+                # The EDL writer needs an event; an empty list is still a valid EDL.
+                fileio.write_text(target, f"TITLE: {name}\nFCM: NON-DROP FRAME\n")
+                continue
+            if not _smpte_rate(timeline):
+                fileio.write_text(
+                    target,
+                    f"TITLE: {name}\n* No events: this frame rate has no SMPTE "
+                    "timecode; import timeline.otio or timeline.xml instead.\n",
+                )
+                continue
+        try:
+            text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
+        except Exception as exc:  # adapters raise their own exception types
+            raise ReelmakeError(
+                f"{target}: export as {adapter} failed ({exc})"
+            ) from None
+        fileio.write_text(target, text)

@@ -1,0 +1,186 @@
+"""The HTML report: what scored high, why, and what the clips look like.
+
+One page per video (``results/<hash>/report.html``) and one per batch
+(``results/report.html``). Pages come from Jinja2 templates; the score timeline is a
+matplotlib SVG and the thumbnails are JPEG data inlined, so a page needs no network.
+Clip players point at the clip files beside the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import csv
+import html
+import io
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from reelmake import fileio, stages
+from reelmake.media import tool
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _env() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def timeline_svg(
+    candidates: list[dict[str, Any]],
+    scores: dict[str, float],
+    highlights: list[dict[str, Any]],
+    duration: float,
+    threshold: float,
+) -> str:
+    """Each candidate's score at its middle, selected clips shaded and numbered."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.fonttype"] = "none"
+    fig, ax = plt.subplots(figsize=(10, 2.8), dpi=100)
+    for h in highlights:
+        ax.axvspan(h["start"], h["end"], color="#ffd54f", alpha=0.45, lw=0)
+        ax.text((h["start"] + h["end"]) / 2, 10.2, f"#{h['rank']}", ha="center",
+                va="bottom", fontsize=8)  # fmt: skip
+    xs = [(c["start"] + c["end"]) / 2 for c in candidates]
+    ys = [scores.get(c["id"], 0.0) for c in candidates]
+    points = ax.scatter(xs, ys, s=14, c=ys, cmap="viridis", vmin=0, vmax=10, zorder=3)
+    points.set_gid("candidate-points")
+    ax.axhline(threshold, color="#c62828", lw=0.8, ls="--")
+    ax.set_xlim(0, max(duration, 1.0))
+    ax.set_ylim(0, 11)
+    ax.set_xlabel("time in the video (s)")
+    ax.set_ylabel("score")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg") :]
+
+
+def thumbnail(video: Path, at: float = 1.0, width: int = 320) -> str:
+    """A JPEG frame of ``video`` as a data URI ('' when the frame cannot be read)."""
+    result = subprocess.run(
+        [tool("ffmpeg"), "-nostdin", "-v", "error", "-ss", f"{at:.3f}",
+         "-i", str(video), "-frames:v", "1", "-vf", f"scale={width}:-2",
+         "-f", "image2", "-c:v", "mjpeg", "-"],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0 or not result.stdout:
+        return ""
+    return "data:image/jpeg;base64," + base64.b64encode(result.stdout).decode()
+
+
+def _caption_text(srt: Path) -> str:
+    if not srt.exists():
+        return ""
+    lines = srt.read_text(encoding="utf-8").splitlines()
+    return " ".join(
+        line for line in lines if line and "-->" not in line and not line.isdigit()
+    )
+
+
+def _timings(folder: Path) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for tsv in sorted((folder / "benchmarks").rglob("*.tsv")):
+        rule = tsv.parent.name if tsv.parent.name != "benchmarks" else tsv.stem
+        with open(tsv) as fh:
+            row = next(csv.DictReader(fh, delimiter="\t"), None)
+        if row is None:
+            continue
+        entry = rows.setdefault(
+            rule, {"rule": rule, "seconds": 0.0, "jobs": 0, "rss": 0.0}
+        )
+        entry["seconds"] += float(row["s"])
+        entry["jobs"] += 1
+        with contextlib.suppress(KeyError, ValueError):
+            entry["rss"] = max(entry["rss"], float(row["max_rss"]))
+    return list(rows.values())
+
+
+def video_report(
+    folder: str | os.PathLike[str], target: str | os.PathLike[str]
+) -> None:
+    """Write the report of one video from its results folder."""
+    folder = Path(folder)
+    state = stages.compute_state(folder.parent, folder.name)
+    info = fileio.read_json(folder / "ingest" / "video.json")
+    cands = fileio.read_json(folder / "segments" / "candidates.json")["candidates"]
+    scored = fileio.read_json(folder / "scores" / "scores.json")["scores"]
+    chosen = fileio.read_json(folder / stages.SELECTION_FILE)
+    threshold = float(chosen["params"]["threshold"])
+    highlights = chosen["highlights"]
+    clips = []
+    for h in highlights:
+        meta_path = folder / "metadata" / f"{h['clip']}.json"
+        meta = fileio.read_json(meta_path) if meta_path.exists() else {}
+        video = folder / "clips" / f"{h['clip']}.mp4"
+        clips.append(
+            {
+                **h,
+                "meta": meta,
+                "video": f"clips/{h['clip']}.mp4",
+                "thumbnail": thumbnail(video, at=min(1.0, h["duration"] / 2)),
+                "captions": _caption_text(folder / "clips" / f"{h['clip']}.srt"),
+            }
+        )
+    page = (
+        _env()
+        .get_template("video.html.j2")
+        .render(
+            title=Path(state["video_path"] or folder.name).name,
+            state=state,
+            info=info,
+            stages=[(s.name, state[s.name]) for s in stages.STAGES],
+            candidates=len(cands),
+            threshold=threshold,
+            timeline=timeline_svg(
+                cands,
+                {s["id"]: s["overall"] for s in scored},
+                highlights,
+                float(info["duration"]),
+                threshold,
+            ),  # fmt: skip
+            clips=clips,
+            timings=_timings(folder),
+        )
+    )
+    fileio.write_text(target, page)
+
+
+def batch_report(reports: list[str], target: str | os.PathLike[str]) -> None:
+    """One row per video, linking to its own report."""
+    rows = []
+    base = Path(target).parent
+    for report in sorted(reports):
+        folder = Path(report).parent
+        state = stages.compute_state(folder.parent, folder.name)
+        chosen = fileio.read_json(folder / stages.SELECTION_FILE)["highlights"]
+        rows.append(
+            {
+                "video": Path(state["video_path"] or folder.name).name,
+                "hash": folder.name,
+                "link": os.path.relpath(report, base),
+                "clips": len(chosen),
+                "best": max((h["overall"] for h in chosen), default=None),
+                "best_title": chosen[0]["title"] if chosen else "",
+                "last_stage": state["last_stage"],
+                "duration": state["ingest"].get("duration"),
+            }
+        )
+    page = _env().get_template("batch.html.j2").render(rows=rows, escape=html.escape)
+    fileio.write_text(target, page)
