@@ -19,6 +19,7 @@ import os
 import platform
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -28,8 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reelmake.cache import get_video_hash
 from reelmake.demo import DEMO_SCRIPT, make_video
-from reelmake.hashing import HashIndex, get_video_hash, hash_file
+from reelmake.hashing import HashIndex, hash_file
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -45,6 +47,7 @@ class Bench:
         self.tmp = tmp
         self.rows: list[Row] = []
         self._talk: Path | None = None
+        self.processed: Path | None = None  # a folder where the long talk is done
         self._long: Path | None = None
 
     def emit(self, bench: str, case: str, value: float, unit: str,
@@ -244,24 +247,25 @@ def transcription(b: Bench) -> None:
     b.emit("transcription", f"transcribe_audio job, {seconds:.0f} s audio", job_s, "s",
            bare_s, "floor: bare faster-whisper script, same settings")  # fmt: skip
     for model in ("tiny.en", "base"):
-        t = bare_s if model == "tiny.en" else b.median(lambda: bare("base"))
+        t = bare_s if model == "tiny.en" else bare("base")
         b.emit("transcription", f"real-time factor {model}", t / seconds, "x")
     for batched in (False, True):
         for vad in (True, False):
             kind = "batched" if batched else "sequential"
             name = f"{kind}, vad {'on' if vad else 'off'}"
+            start = time.perf_counter()
             out = subprocess.run(
                 [PY, "-c", BARE, str(audio), "tiny.en", "1" if batched else "0",
                  "1" if vad else "0"], cwd=work, env=ENV, capture_output=True,
                 text=True,
             )  # fmt: skip
+            t = time.perf_counter() - start
             if out.returncode != 0:
-                b.emit("transcription", name, math.nan, "s", note="failed: "
-                       + out.stderr.strip().splitlines()[-1][:60])  # fmt: skip
+                last = (out.stderr.strip().splitlines() or ["?"])[-1][:60]
+                b.emit("transcription", name, math.nan, "s", note=f"failed: {last}")
                 continue
-            t = bare(batched=batched, vad=vad) if b.rounds > 1 else math.nan
             b.emit("transcription", name, t, "s", bare_s,
-                   f"WER {_wer(reference, out.stdout):.3f}")  # fmt: skip
+                   f"WER {_wer(reference, out.stdout):.3f}; one round")  # fmt: skip
 
 
 # -- 4. clips and 5. end to end -----------------------------------------------
@@ -277,6 +281,7 @@ def end_to_end(b: Bench) -> None:
     subprocess.run(reelmake("run", video.name, "--cores", "2"), cwd=work, env=ENV,
                    check=True, capture_output=True)  # fmt: skip
     total = time.perf_counter() - start
+    b.processed = work
     folder = next(
         p for p in (work / "results").iterdir() if p.is_dir() and len(p.name) == 16
     )
@@ -328,7 +333,7 @@ def clips(b: Bench, work: Path, folder: Path, name: str) -> None:
         subprocess.run(
             [PY, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores",
              str(cores), "--config", f"videos=[{name}]", "--configfile",
-             str(work / "config.yaml"), "--forcerun", "cut_clip", "--until", "cut_clip",
+             str(work / "config.yaml"), "--forcerun", "cut_clip",
              *targets], cwd=work, env=ENV, check=True, capture_output=True,
         )  # fmt: skip
         return time.perf_counter() - start
@@ -348,17 +353,26 @@ def clips(b: Bench, work: Path, folder: Path, name: str) -> None:
 # -- 6. scoring with a language model ------------------------------------------
 def scoring(b: Bench) -> None:
     video = b.long_talk()
-    sys.path.insert(0, str(REPO))
+    if b.processed is None:
+        b.processed = b.tmp / "scoring-base"
+        b.processed.mkdir()
+        shutil.copy(video, b.processed / video.name)
+        prepare = reelmake("run", video.name, "--until", "segmentation")
+        subprocess.run(prepare, cwd=b.processed, env=ENV, check=True,
+                       capture_output=True)  # fmt: skip
     results: dict[int, dict[str, Any]] = {}
+    env = {**ENV, "OPENAI_API_KEY": "bench"}
     for batch in (1, 8, 16):
         work = b.tmp / f"llm-{batch}"
-        work.mkdir()
+        # Transcription and segmentation are copied, not repeated; scoring is forced.
+        shutil.copytree(b.processed, work, symlinks=True)
+        shutil.rmtree(work / ".snakemake", ignore_errors=True)
+        (work / "config.yaml").unlink(missing_ok=True)
         server, log = _server(work, "normal", 0)
         try:
             _llm_config(work, server, batch)
-            shutil.copy(video, work / video.name)
-            env = {**ENV, "OPENAI_API_KEY": "bench"}
-            subprocess.run(reelmake("run", video.name), cwd=work, env=env, check=True,
+            forced = reelmake("run", video.name, "--no-cache", "score_segments")
+            subprocess.run(forced, cwd=work, env=env, check=True,
                            capture_output=True)  # fmt: skip
             scores = next((work / "results").glob("*/scores/scores.json"))
             usage = json.loads(scores.read_text())["llm_usage"]
@@ -379,13 +393,13 @@ def scoring(b: Bench) -> None:
             server.send_signal(signal.SIGTERM)
             server.wait()
     work = b.tmp / "llm-kill"
-    work.mkdir()
+    shutil.copytree(b.processed, work, symlinks=True)
+    shutil.rmtree(work / ".snakemake", ignore_errors=True)
     server, log = _server(work, "slow", 10_000, delay=0.2)
     try:
         _llm_config(work, server, 1)
-        shutil.copy(video, work / video.name)
-        env = {**ENV, "OPENAI_API_KEY": "bench"}
-        proc = subprocess.Popen(reelmake("run", video.name), cwd=work, env=env,
+        proc = subprocess.Popen(reelmake("run", video.name, "--no-cache",
+                                         "score_segments"), cwd=work, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)  # fmt: skip
         while proc.poll() is None and _count(log, "answered") < 10:
@@ -393,14 +407,16 @@ def scoring(b: Bench) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         answered = _count(log, "answered")
+        with sqlite3.connect(work / "answers.sqlite") as db:
+            stored = db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
         before = _count(log)
         subprocess.run(reelmake("run", video.name), cwd=work, env=env, check=True,
                        capture_output=True)  # fmt: skip
         total = results[1]["requests"]
         b.emit("scoring", "requests on a rerun after kill -9 mid-scoring",
                _count(log) - before, "",
-               note=f"{answered} of {total} answered before the "
-               "kill; batch size 1")  # fmt: skip
+               note=f"{total} candidates; {answered} answers sent by the server and "
+               f"{stored} stored before the kill; batch size 1")  # fmt: skip
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait()

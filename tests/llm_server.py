@@ -20,6 +20,7 @@ It prints "listening on PORT" once ready.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
@@ -53,13 +54,15 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, code: int, body: Any, headers: dict[str, str] | None = None):
             data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
+            # The client may be gone (killed, timed out): nothing to answer then.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
 
         def do_GET(self) -> None:
             if self.path.endswith("/models"):

@@ -117,12 +117,3 @@ class HashIndex:
 def short(digest: str) -> str:
     """The folder name for a video: a prefix of its full hash."""
     return digest[:HASH_PREFIX]
-
-
-def get_video_hash(
-    path: str | os.PathLike[str], index_path: str | os.PathLike[str] | None = None
-) -> str:
-    """The folder name (``results/<hash>/``) of a video, using the index when given."""
-    if index_path is None:
-        return short(hash_file(path))
-    return short(HashIndex(index_path).hash(path))

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -157,19 +158,23 @@ def test_kill_during_scoring_never_asks_an_answered_candidate_again(
     proc.wait()
     before = server_requests(server.log)
     answered = {t for r in before if r["event"] == "answered" for t in r["texts"]}
-    assert len(answered) >= 5
+    with sqlite3.connect(tmp_path / "answers.sqlite") as db:
+        stored = db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    assert stored >= 4
     assert not list(results_of(tmp_path).glob("*/scores/scores.json"))
 
     rerun = reelmake("run", video, cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     after = server_requests(server.log)[len(before) :]
     asked_again = [t for r in after if r["event"] == "asked" for t in r["texts"]]
-    assert not answered & set(asked_again)
-    data = _scores(tmp_path)
     candidates = json.loads(
         next(results_of(tmp_path).glob("*/segments/candidates.json")).read_text()
     )["candidates"]
-    assert len(answered) + len(set(asked_again)) >= len(candidates)
+    # Only what had no stored answer is asked, once. An answer that was on the wire
+    # when the process died (at most one with concurrency 1) is asked again.
+    assert len(asked_again) == len(set(asked_again)) == len(candidates) - stored
+    assert len(answered & set(asked_again)) <= 1
+    data = _scores(tmp_path)
     overall = {s["id"]: s["overall"] for s in data["scores"]}
     assert all(overall[c["id"]] == expected_score(c["text"]) for c in candidates)
 

@@ -4,7 +4,7 @@ import pytest
 import xxhash
 
 from reelmake import hashing
-from reelmake.hashing import HashIndex, get_video_hash, hash_file
+from reelmake.hashing import HashIndex, hash_file, short
 
 pytestmark = pytest.mark.unit
 
@@ -14,7 +14,7 @@ def test_hash_is_xxh3_128_of_the_bytes(tmp_path: Path) -> None:
     f = tmp_path / "a.mp4"
     f.write_bytes(data)
     assert hash_file(f) == xxhash.xxh3_128(data).hexdigest()
-    assert get_video_hash(f) == xxhash.xxh3_128(data).hexdigest()[:16]
+    assert short(hash_file(f)) == xxhash.xxh3_128(data).hexdigest()[:16]
 
 
 def test_same_bytes_same_hash_changed_bytes_new_hash(tmp_path: Path) -> None:
@@ -22,8 +22,8 @@ def test_same_bytes_same_hash_changed_bytes_new_hash(tmp_path: Path) -> None:
     a.write_bytes(b"x" * 4096)
     b.write_bytes(b"x" * 4096)
     c.write_bytes(b"x" * 4095 + b"y")  # same size, one byte differs
-    assert get_video_hash(a) == get_video_hash(b)
-    assert get_video_hash(a) != get_video_hash(c)
+    assert hash_file(a) == hash_file(b)
+    assert hash_file(a) != hash_file(c)
 
 
 def test_index_hashes_an_unchanged_file_once(
