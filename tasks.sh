@@ -24,6 +24,8 @@ install_system_packages() {
     local missing=()
     command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
     command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+    # The report is checked in a real headless browser.
+    if [ "$task" = test ]; then command -v chromium >/dev/null || missing+=(chromium); fi
     [ ${#missing[@]} -eq 0 ] && return
     echo "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq

@@ -12,7 +12,12 @@ rule cut_clip:
         transcript=stage_output("transcription", "transcript_path"),
         video_json=stage_output("ingest", "video_json"),
     output:
-        video="results/{video_hash}/clips/{clip}.mp4",
+        video=report(
+            "results/{video_hash}/clips/{clip}.mp4",
+            caption="../report/clip.rst",
+            category="Clips",
+            subcategory="{video_hash}",
+        ),
         srt="results/{video_hash}/clips/{clip}.srt",
         vtt="results/{video_hash}/clips/{clip}.vtt",
     log:

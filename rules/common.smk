@@ -7,6 +7,8 @@ the hash index; a video is hashed once, the first time it is seen.
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import IncompleteCheckpointException
+
 from reelmake import config as reelmake_config
 from reelmake import discovery, segment, selection, stages
 
@@ -107,14 +109,20 @@ def get_final_output(wildcards):
     """Every fixed stage output of every video, its stage state, export and report.
 
     Asking for each file (not only the summary) keeps a failed forced job from leaving
-    stale downstream files behind on the next run. The per-clip files come through
-    each video's stage state, whose inputs wait for that video's own selection:
-    asking for them here would make every video wait for the first one's.
+    stale downstream files behind on the next run. Per-clip files are asked for only
+    once a video's selection exists: before that they come through its stage state,
+    whose inputs wait for that video's own selection (waiting here would make every
+    video wait for the first one's).
     """
     out = []
     for video in VIDEOS:
         folder = RESULTS / video.hash
-        out += [str(p) for s in stages.STAGES for p in s.paths(folder).values()]
+        try:
+            # Named here once known (Snakemake's own report lists them then).
+            clips = _clip_names(video.hash)
+        except IncompleteCheckpointException:
+            clips = []
+        out += [str(p) for s in stages.STAGES for p in s.paths(folder, clips).values()]
         out.append(str(folder / stages.STATE_FILE))
         out += [
             str(folder / "export" / f"timeline.{ext}") for ext in ("otio", "edl", "xml")

@@ -28,7 +28,11 @@ rule report_video:
         state="results/{video_hash}/stage_state.json",
         files=get_stage_files,
     output:
-        html="results/{video_hash}/report.html",
+        html=report(
+            "results/{video_hash}/report.html",
+            caption="../report/summary.rst",
+            category="Summaries",
+        ),
     log:
         "results/{video_hash}/logs/report_video.log",
     conda:

@@ -9,7 +9,11 @@ rule stage_state:
     input:
         get_stage_files,
     output:
-        state="results/{video_hash}/stage_state.json",
+        state=report(
+            "results/{video_hash}/stage_state.json",
+            caption="../report/summary.rst",
+            category="Summaries",
+        ),
     log:
         "results/{video_hash}/logs/stage_state.log",
     benchmark:

@@ -10,7 +10,11 @@ rule transcribe_audio:
     input:
         audio=stage_output("audio_extraction", "audio_path"),
     output:
-        transcript=stage_output("transcription", "transcript_path"),
+        transcript=report(
+            stage_output("transcription", "transcript_path"),
+            caption="../report/transcript.rst",
+            category="Transcripts",
+        ),
         srt=stage_output("transcription", "srt_path"),
         vtt=stage_output("transcription", "vtt_path"),
     log:

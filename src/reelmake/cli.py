@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 smk_args.append("--forceall")
             elif forced_rules:
                 smk_args += ["--forcerun", *forced_rules]
-            code = workflow.run_snakemake(workdir, smk_args)
+            progress = Progress(videos, results)
+            code = workflow.run_snakemake(workdir, smk_args, tick=progress.tick)
         finally:
             overlay.unlink(missing_ok=True)
     failed = _report_failures(videos, results) if not args.dry_run else 0
@@ -152,6 +154,45 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 1
     return code
+
+
+class Progress:
+    """Prints each video's newly finished stages while Snakemake runs."""
+
+    def __init__(self, videos: Sequence[discovery.Video], results: Path) -> None:
+        self.videos = videos
+        self.results = results
+        self.done = {v.hash: self._finished(v.hash) for v in videos}
+        self.last = 0.0
+
+    def _finished(self, video_hash: str) -> int:
+        """Stages whose fixed files all exist, in order (a cheap look, no parsing)."""
+        folder = self.results / video_hash
+        count = waiting = 0
+        for s in stages.STAGES:
+            paths = s.paths(folder).values()
+            if not paths:  # per-clip files only: done when the next stage is
+                waiting += 1
+                continue
+            if not all(p.exists() for p in paths):
+                break
+            count += 1 + waiting
+            waiting = 0
+        return count
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now - self.last < 1.0:
+            return
+        self.last = now
+        total = len(stages.STAGES)
+        for v in self.videos:
+            count = self._finished(v.hash)
+            for n in range(self.done[v.hash] + 1, count + 1):
+                name = stages.STAGES[n - 1].name
+                print(f"progress: {v.path.name}: {name} done ({n}/{total} stages)",
+                      file=sys.stderr, flush=True)  # fmt: skip
+            self.done[v.hash] = max(count, self.done[v.hash])
 
 
 def _overlay(results: Path, videos: Sequence[Path]) -> Path:

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -69,8 +69,13 @@ def _has_children(pid: int) -> bool:
 STUCK_AFTER_SIGNAL_S = 15.0
 
 
-def run_snakemake(workdir: Path, args: Sequence[str]) -> int:
-    """Run Snakemake and pass SIGTERM and Ctrl-C on to it, then wait for it to stop."""
+def run_snakemake(
+    workdir: Path, args: Sequence[str], tick: Callable[[], None] | None = None
+) -> int:
+    """Run Snakemake and pass SIGTERM and Ctrl-C on to it, then wait for it to stop.
+
+    ``tick`` is called about twice a second while it runs (progress reports).
+    """
     proc = subprocess.Popen(snakemake_command(workdir, args))
     signalled: list[float] = []
 
@@ -84,7 +89,8 @@ def run_snakemake(workdir: Path, args: Sequence[str]) -> int:
             try:
                 return proc.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
-                pass
+                if tick is not None:
+                    tick()
             except KeyboardInterrupt:
                 # The terminal sent SIGINT to Snakemake too; let it clean up.
                 signalled.append(time.monotonic())
