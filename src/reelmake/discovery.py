@@ -164,7 +164,9 @@ def ensure_source_link(video: Video, results_dir: Path) -> Path:
     existing = source_link(results_dir, video.hash)
     target = os.path.realpath(video.path)
     if existing is not None and existing.exists():
-        return existing  # still points at the same bytes (the hash says so)
+        return existing
+    # No link yet, or a broken one (the original was renamed, moved or deleted):
+    # point it at this path, whose bytes have this hash.
     link = existing or folder / video.source_name
     tmp = folder / f".{link.name}.tmp-{os.getpid()}"
     tmp.unlink(missing_ok=True)
