@@ -12,6 +12,7 @@ end. Each row is printed as it comes and appended as a JSON line to --jsonl.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -78,10 +79,15 @@ class Bench:
 
     # -- inputs ---------------------------------------------------------------
     def talk(self) -> Path:
-        """The 90 s demo talk."""
+        """The 90 s demo talk (its first three paragraphs if quick)."""
         if self._talk is None:
-            self._talk = make_video(self.tmp / "inputs" / "talk.mp4", DEMO_SCRIPT)
+            script = DEMO_SCRIPT[:3] if self.quick else DEMO_SCRIPT
+            self._talk = make_video(self.tmp / "inputs" / "talk.mp4", script)
         return self._talk
+
+    def segment_config(self) -> str:
+        """Shorter candidates for the short quick-mode talk."""
+        return "segment:\n  min_seconds: 4\n  max_seconds: 12\n" if self.quick else ""
 
     def long_talk(self) -> Path:
         """About 10 minutes of talk (the demo script seven times); 90 s if quick."""
@@ -229,7 +235,7 @@ def transcription(b: Bench) -> None:
     )
     audio = folder / "audio" / "audio.wav"
     seconds = probe_duration(audio)
-    reference = " ".join(DEMO_SCRIPT) * (1 if b.quick else 7)
+    reference = " ".join(DEMO_SCRIPT[:3] if b.quick else DEMO_SCRIPT * 7)
 
     def job() -> float:
         subprocess.run(
@@ -275,7 +281,7 @@ def end_to_end(b: Bench) -> None:
     work.mkdir()
     shutil.copy(video, work / video.name)
     (work / "config.yaml").write_text(
-        "select:\n  threshold: 0\n  top_k: 10\n  min_gap: 0.5\n"
+        "select:\n  threshold: 0\n  top_k: 10\n  min_gap: 0.5\n" + b.segment_config()
     )
     start = time.perf_counter()
     subprocess.run(reelmake("run", video.name, "--cores", "2"), cwd=work, env=ENV,
@@ -303,7 +309,39 @@ def end_to_end(b: Bench) -> None:
            transcribe, "floor: transcription alone")  # fmt: skip
     b.emit("e2e", "all stages but transcription / transcription", others / transcribe,
            "x", note="goal < 0.30 (job times summed)")  # fmt: skip
+    highlights(b, folder)
     clips(b, work, folder, video.name)
+
+
+def highlights(b: Bench, folder: Path) -> None:
+    """What the highlight stages made of the long talk."""
+    words = json.loads((folder / "transcript" / "transcript.json").read_text())["words"]
+    segs = json.loads((folder / "segments" / "candidates.json").read_text())
+    chosen = json.loads((folder / "highlights" / "highlights.json").read_text())
+    chosen = chosen["highlights"]
+    b.emit("e2e", "candidates", segs["candidate_count"], "",
+           note=f"{segs['sentence_count']} sentences, "
+           f"{segs['pause_count']} pauses")  # fmt: skip
+    in_pause = total = 0
+    for h in chosen:
+        first = next(i for i, w in enumerate(words) if w["start"] >= h["speech_start"])
+        last = max(i for i, w in enumerate(words) if w["end"] <= h["speech_end"])
+        gaps = [
+            words[first]["start"] - words[first - 1]["end"] if first else math.inf,
+            words[last + 1]["start"] - words[last]["end"] if last + 1 < len(words)
+            else math.inf,
+        ]  # fmt: skip
+        in_pause += sum(g >= 0.15 for g in gaps)
+        total += 2
+    lengths = sorted(h["duration"] for h in chosen)
+    b.emit("e2e", "clips", len(chosen), "",
+           note=f"lengths {lengths[0]:.1f} / {statistics.median(lengths):.1f} / "
+           f"{lengths[-1]:.1f} s (min / median / max)" if lengths else "none")  # fmt: skip
+    share = in_pause / max(total, 1)
+    b.emit("e2e", "clip boundaries in a pause of >= 150 ms", share, "share",
+           note=f"{in_pause} of {total}; goal: all")  # fmt: skip
+    report = folder / "report.html"
+    b.emit("e2e", "report.html size", report.stat().st_size / 1024, "KiB")
 
 
 def clips(b: Bench, work: Path, folder: Path, name: str) -> None:
@@ -357,6 +395,7 @@ def scoring(b: Bench) -> None:
         b.processed = b.tmp / "scoring-base"
         b.processed.mkdir()
         shutil.copy(video, b.processed / video.name)
+        (b.processed / "config.yaml").write_text(b.segment_config())
         prepare = reelmake("run", video.name, "--until", "segmentation")
         subprocess.run(prepare, cwd=b.processed, env=ENV, check=True,
                        capture_output=True)  # fmt: skip
@@ -370,7 +409,7 @@ def scoring(b: Bench) -> None:
         (work / "config.yaml").unlink(missing_ok=True)
         server, log = _server(work, "normal", 0)
         try:
-            _llm_config(work, server, batch)
+            _llm_config(work, server, batch, extra=b.segment_config())
             forced = reelmake("run", video.name, "--no-cache", "score_segments")
             subprocess.run(forced, cwd=work, env=env, check=True,
                            capture_output=True)  # fmt: skip
@@ -383,7 +422,9 @@ def scoring(b: Bench) -> None:
                    " completion tokens (server's count)")  # fmt: skip
             if batch == 8:
                 before = _count(log)
-                _llm_config(work, server, batch, threshold=7.5)
+                _llm_config(
+                    work, server, batch, threshold=7.5, extra=b.segment_config()
+                )
                 subprocess.run(reelmake("run", video.name), cwd=work, env=env,
                                check=True, capture_output=True)  # fmt: skip
                 b.emit("scoring", "requests after a threshold change",
@@ -397,14 +438,16 @@ def scoring(b: Bench) -> None:
     shutil.rmtree(work / ".snakemake", ignore_errors=True)
     server, log = _server(work, "slow", 10_000, delay=0.2)
     try:
-        _llm_config(work, server, 1)
+        _llm_config(work, server, 1, extra=b.segment_config())
         proc = subprocess.Popen(reelmake("run", video.name, "--no-cache",
                                          "score_segments"), cwd=work, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)  # fmt: skip
-        while proc.poll() is None and _count(log, "answered") < 10:
+        wanted = 3 if b.quick else 10
+        while proc.poll() is None and _count(log, "answered") < wanted:
             time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         answered = _count(log, "answered")
         with sqlite3.connect(work / "answers.sqlite") as db:
@@ -441,12 +484,14 @@ def _count(log: Path, event: str = "asked") -> int:
     )
 
 
-def _llm_config(work: Path, server: Any, batch: int, threshold: float = 6.0) -> None:
+def _llm_config(
+    work: Path, server: Any, batch: int, threshold: float = 6.0, extra: str = ""
+) -> None:
     (work / "config.yaml").write_text(
         f"score:\n  backend: openai\n  openai:\n    model: bench\n"
         f"    base_url: http://127.0.0.1:{server.port}/v1\n    batch_size: {batch}\n"
         f"    concurrency: 1\n    answer_cache: {work / 'answers.sqlite'}\n"
-        f"select:\n  threshold: {threshold}\n"
+        f"select:\n  threshold: {threshold}\n" + extra
     )
 
 
