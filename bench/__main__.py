@@ -336,7 +336,8 @@ def highlights(b: Bench, folder: Path) -> None:
     lengths = sorted(h["duration"] for h in chosen)
     b.emit("e2e", "clips", len(chosen), "",
            note=f"lengths {lengths[0]:.1f} / {statistics.median(lengths):.1f} / "
-           f"{lengths[-1]:.1f} s (min / median / max)" if lengths else "none")  # fmt: skip
+           f"{lengths[-1]:.1f} s (min / median / max)"
+           if lengths else "none")  # fmt: skip
     share = in_pause / max(total, 1)
     b.emit("e2e", "clip boundaries in a pause of >= 150 ms", share, "share",
            note=f"{in_pause} of {total}; goal: all")  # fmt: skip
