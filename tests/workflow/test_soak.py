@@ -24,7 +24,6 @@ def reference(long_speech_video: Path, tmp_path_factory: pytest.TempPathFactory)
         ("transcribe_audio", "kill -9"),
         ("cut_clip", "SIGTERM"),
         ("score_segments", "Ctrl-C"),
-        ("write_metadata", "kill -9"),
     ],
 )
 def test_killed_run_resumes_to_the_same_results(
