@@ -133,3 +133,14 @@ def server_requests(log: Path) -> list[dict]:
     if not log.exists():
         return []
     return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+# Rules after the stage state; whether they re-run depends on whether their inputs'
+# content changed (Snakemake compares checksums of small files).
+REPORT_RULES = frozenset({"export_timeline", "report_video", "report_batch"})
+
+
+def assert_ran(output: str, expected: set[str]) -> None:
+    """Exactly ``expected`` ran, give or take the report rules."""
+    ran = set(rules_run(output))
+    assert expected <= ran <= expected | REPORT_RULES, sorted(ran)

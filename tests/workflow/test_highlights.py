@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reelmake.demo import DEMO_STRONG_PHRASES
-from tests.conftest import only_hash, reelmake, results_of, rules_run
+from tests.conftest import assert_ran, only_hash, reelmake, results_of
 
 pytestmark = pytest.mark.workflow
 
@@ -87,7 +87,7 @@ def test_threshold_change_reruns_only_selection_onwards(talk) -> None:
     finally:
         (workdir / "config.yaml").unlink()
     assert run.returncode == 0, run.stderr
-    assert set(rules_run(run.stderr)) == AFTER_SELECTION
+    assert_ran(run.stderr, AFTER_SELECTION)
     after = _json(folder / "highlights/highlights.json")["highlights"]
     assert [h["clip"] for h in after] == [h["clip"] for h in before[:-1]]
     # The dropped clip's files are gone; the table lists the current clips.
@@ -105,4 +105,4 @@ def test_pause_gap_change_reruns_segmentation_onwards(talk) -> None:
     finally:
         (workdir / "config.yaml").unlink()
     assert run.returncode == 0, run.stderr
-    assert set(rules_run(run.stderr)) == AFTER_SEGMENTATION
+    assert_ran(run.stderr, AFTER_SEGMENTATION)
