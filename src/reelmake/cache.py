@@ -64,15 +64,17 @@ def stage_files(folder: Path, chosen: Iterable[stages.Stage]) -> list[Path]:
     return sorted(set(found))
 
 
-def repair(results: Path, video_hash: str) -> list[str]:
+def repair(
+    results: Path, video_hash: str, state: dict[str, Any] | None = None
+) -> list[str]:
     """Remove damaged artifacts so that the stage owning each one runs again.
 
     Returns one warning per damaged stage. A file that fails to parse is never taken
-    as a finished result.
+    as a finished result. ``state`` saves computing the stage state again.
     """
     folder = results / video_hash
     warnings = []
-    state = stages.compute_state(results, video_hash)
+    state = state or stages.compute_state(results, video_hash)
     for s in stages.STAGES:
         error = state[s.name].get("error", "")
         if error.startswith("unreadable"):

@@ -52,14 +52,16 @@ def _log_error(results: Path, video_hash: str, rule: str) -> str | None:
 
 
 def print_cache_report(
-    videos: Sequence[discovery.Video], results: Path, forced: list[str] | None
+    videos: Sequence[discovery.Video],
+    states: dict[str, dict[str, Any]],
+    forced: list[str] | None,
 ) -> None:
     """Per video, which stages are cached and which will run."""
     print(RULE)
     print("CHECKING FOR CACHED STATE")
     print(RULE)
     for video in videos:
-        state = stages.compute_state(results, video.hash)
+        state = states[video.hash]
         print(f"{video.path}  [{video.hash}]")
         if state["last_stage"] is None:
             print("  no cached state: every stage will run")
@@ -119,12 +121,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not videos:
             print("error: no videos to process", file=sys.stderr)
             return 1
+        states = {}
         for video in videos:
-            for warning in cache.repair(results, video.hash):
+            state = stages.compute_state(results, video.hash)
+            warnings = cache.repair(results, video.hash, state)
+            for warning in warnings:
                 print(f"warning: {warning}", file=sys.stderr)
+            if warnings:
+                state = stages.compute_state(results, video.hash)
+            states[video.hash] = state
             cache.touch_used(results, video.hash)
         forced = (forced_rules or []) if no_cache else None
-        print_cache_report(videos, results, forced)
+        print_cache_report(videos, states, forced)
         if workflow.release_stale_snakemake_lock(workdir):
             print("released the lock left behind by an interrupted run")
         overlay = _overlay(results, [v.path for v in videos])
