@@ -56,6 +56,17 @@ def reelmake(
     )
 
 
+def reelmake_with_config(
+    video: Path, config: str, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """``reelmake run`` with a one-off ``config.yaml`` in the working folder."""
+    (cwd / "config.yaml").write_text(config)
+    try:
+        return reelmake("run", video, cwd=cwd)
+    finally:
+        (cwd / "config.yaml").unlink()
+
+
 def rules_run(output: str) -> list[str]:
     """The rules Snakemake finished, in order, from its log output."""
     return re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", output)

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from reelmake.demo import DEMO_STRONG_PHRASES
-from tests.conftest import assert_ran, only_hash, reelmake, results_of
+from tests.conftest import (
+    assert_ran,
+    only_hash,
+    reelmake,
+    reelmake_with_config,
+    results_of,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -81,11 +87,7 @@ def test_threshold_change_reruns_only_selection_onwards(talk) -> None:
     workdir, video, folder = talk
     before = _json(folder / "highlights/highlights.json")["highlights"]
     cut = before[-1]["overall"] + 0.01  # drops the last clip
-    (workdir / "config.yaml").write_text(f"select:\n  threshold: {cut}\n")
-    try:
-        run = reelmake("run", video, cwd=workdir)
-    finally:
-        (workdir / "config.yaml").unlink()
+    run = reelmake_with_config(video, f"select:\n  threshold: {cut}\n", workdir)
     assert run.returncode == 0, run.stderr
     assert_ran(run.stderr, AFTER_SELECTION)
     after = _json(folder / "highlights/highlights.json")["highlights"]
@@ -99,10 +101,6 @@ def test_threshold_change_reruns_only_selection_onwards(talk) -> None:
 
 def test_pause_gap_change_reruns_segmentation_onwards(talk) -> None:
     workdir, video, _ = talk
-    (workdir / "config.yaml").write_text("segment:\n  pause_gap: 0.25\n")
-    try:
-        run = reelmake("run", video, cwd=workdir)
-    finally:
-        (workdir / "config.yaml").unlink()
+    run = reelmake_with_config(video, "segment:\n  pause_gap: 0.25\n", workdir)
     assert run.returncode == 0, run.stderr
     assert_ran(run.stderr, AFTER_SEGMENTATION)

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import only_hash, reelmake, results_of, rules_run
+from tests.conftest import (
+    only_hash,
+    reelmake,
+    reelmake_with_config,
+    results_of,
+    rules_run,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -117,11 +123,7 @@ def test_editor_exports_are_frame_exact(talk) -> None:
 
 def test_threshold_change_updates_the_report_only_downstream(talk) -> None:
     workdir, video, folder = talk
-    (workdir / "config.yaml").write_text("select:\n  threshold: 6.5\n")
-    try:
-        run = reelmake("run", video, cwd=workdir)
-    finally:
-        (workdir / "config.yaml").unlink()
+    run = reelmake_with_config(video, "select:\n  threshold: 6.5\n", workdir)
     assert run.returncode == 0, run.stderr
     ran = set(rules_run(run.stderr))
     assert {"select_highlights", "report_video", "report_batch"} <= ran
