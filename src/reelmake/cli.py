@@ -98,7 +98,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     workdir = Path(args.directory).resolve()
     results = _results(workdir)
     user_configs, settings = _load_config(workdir, args.configfile)
-    if settings["score"]["backend"] == "openai" and not args.dry_run:
+    asks_model = settings["score"]["backend"] == "openai" and args.until is None
+    if asks_model and not args.dry_run:
         from reelmake.llm import LLMOptions, preflight
 
         preflight(LLMOptions(**settings["score"]["openai"]))
