@@ -98,7 +98,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     workdir = Path(args.directory).resolve()
     results = _results(workdir)
     user_configs, settings = _load_config(workdir, args.configfile)
-    asks_model = settings["score"]["backend"] == "openai" and args.until is None
+    asks_model = settings["score"]["backend"] == "openai"
+    if args.until:  # a run that stops before scoring asks the model nothing
+        order = [s.name for s in stages.STAGES]
+        asks_model &= order.index(stages.stage(args.until).name) >= order.index(
+            "ai_scoring"
+        )
     if asks_model and not args.dry_run:
         from reelmake.llm import LLMOptions, preflight
 
