@@ -534,7 +534,9 @@ def write_docs(path: Path, b: Bench, command: str, seconds: float) -> None:
     text = path.read_text() if path.exists() else ""
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
     block = (f"{start}\nMeasured with `{command}` on {time.strftime('%Y-%m-%d')}, "
-             f"{machine()}; the run took {seconds / 60:.1f} min.\n\n" + "\n".join(lines)
+             f"{machine()}"
+             + ("." if math.isnan(seconds) else f"; it took {seconds / 60:.1f} min.")
+             + "\n\n" + "\n".join(lines)
              + f"\n{end}")  # fmt: skip
     if start in text and end in text:
         text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
@@ -549,7 +551,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHES), default=None)
     parser.add_argument("--jsonl", type=Path, help="append one JSON line per figure")
     parser.add_argument("--docs", type=Path, help="write the table into this markdown")
+    parser.add_argument(
+        "--render", type=Path, nargs="+", metavar="JSONL",
+        help="write --docs from the JSON lines of earlier runs instead of running",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.render:
+        b = Bench(False, None, Path(tempfile.gettempdir()))
+        b.rows = [json.loads(line) for path in args.render
+                  for line in path.read_text().splitlines()]  # fmt: skip
+        command = "python -m bench --jsonl ... (runs: " + ", ".join(
+            sorted({r["bench"] for r in b.rows})) + ")"  # fmt: skip
+        write_docs(args.docs, b, command, math.nan)
+        return 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="reelmake-bench-") as tmp:
         b = Bench(args.quick, args.jsonl, Path(tmp))

@@ -29,7 +29,14 @@ rule transcribe_audio:
     params:
         options={
             key: config["transcribe"][key]
-            for key in ("model", "language", "vad", "beam_size", "compute_type")
+            for key in (
+                "model",
+                "language",
+                "vad",
+                "beam_size",
+                "compute_type",
+                "batch_size",
+            )
         },
     script:
         "../scripts/transcribe_audio.py"

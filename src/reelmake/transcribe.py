@@ -59,6 +59,9 @@ class TranscribeOptions:
     vad: bool = True
     beam_size: int = 5
     compute_type: str = "int8"
+    # > 0: faster-whisper's batched pipeline (it needs the VAD to cut the audio into
+    # chunks), that many chunks at once; measured faster and as accurate (benchmarks)
+    batch_size: int = 8
     threads: int = 2
 
 
@@ -81,14 +84,23 @@ class FasterWhisperTranscriber:
             compute_type=options.compute_type,
             cpu_threads=options.threads,
         )
-        segments_iter, info = model.transcribe(
-            str(audio),
-            language=options.language,
-            beam_size=options.beam_size,
-            word_timestamps=True,
-            vad_filter=options.vad,
-            condition_on_previous_text=False,
-        )
+        common: dict[str, Any] = {
+            "language": options.language,
+            "beam_size": options.beam_size,
+            "word_timestamps": True,
+            "vad_filter": options.vad,
+        }
+        log.info("transcribing %s with %s", audio, options.model)
+        if options.batch_size > 0 and options.vad:
+            from faster_whisper import BatchedInferencePipeline
+
+            segments_iter, info = BatchedInferencePipeline(model).transcribe(
+                str(audio), batch_size=options.batch_size, **common
+            )
+        else:
+            segments_iter, info = model.transcribe(
+                str(audio), condition_on_previous_text=False, **common
+            )
         words: list[Word] = []
         segments: list[Segment] = []
         last_end = 0.0

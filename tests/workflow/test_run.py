@@ -145,7 +145,7 @@ def test_kill_during_transcription_resumes_there(
     log = None
     while time.monotonic() < deadline and proc.poll() is None:
         logs = list(results.glob("*/logs/transcribe_audio.log"))
-        if logs and "Processing audio" in logs[0].read_text():
+        if logs and "transcribing" in logs[0].read_text():
             log = logs[0]
             break
         time.sleep(0.1)
