@@ -89,13 +89,16 @@ def snapshot(results: Path) -> dict[str, object]:
             continue
         if rel.startswith(".") or path.name.startswith("."):
             continue
+        if path.name == "report.html":
+            continue  # a view of the results, with timings that differ by nature
         if path.suffix == ".json":
             data = json.loads(path.read_text())
             for key in _VOLATILE:
                 data.pop(key, None)
             out[rel] = data
-        elif path.suffix in {".srt", ".vtt", ".csv"}:
-            out[rel] = path.read_text()
+        elif path.suffix in {".srt", ".vtt", ".csv", ".otio", ".edl", ".xml"}:
+            # Exports name the source by its absolute path, which is per folder.
+            out[rel] = path.read_text().replace(str(results.parent.resolve()), "<work>")
         elif path.suffix == ".mp4":
             probe = subprocess.run(
                 ["ffprobe", "-v", "error", "-show_entries", "format=duration",

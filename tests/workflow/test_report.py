@@ -135,6 +135,8 @@ def test_threshold_change_updates_the_report_only_downstream(talk) -> None:
 
 def test_snakemake_report_lists_clips_and_summaries(talk) -> None:
     workdir, video, folder = talk
+    # Bring everything up to date first (another test changed a setting and back).
+    assert reelmake("run", video, cwd=workdir).returncode == 0
     out = workdir / "snakemake-report.zip"
     run = subprocess.run(
         [sys.executable, "-m", "snakemake", "--snakefile",
