@@ -97,8 +97,7 @@ def snapshot(results: Path) -> dict[str, object]:
                 data.pop(key, None)
             out[rel] = data
         elif path.suffix in {".srt", ".vtt", ".csv", ".otio", ".edl", ".xml"}:
-            # Exports name the source by its absolute path, which is per folder.
-            out[rel] = path.read_text().replace(str(results.parent.resolve()), "<work>")
+            out[rel] = _without_source_path(path, results)
         elif path.suffix == ".mp4":
             probe = subprocess.run(
                 ["ffprobe", "-v", "error", "-show_entries", "format=duration",
@@ -109,6 +108,16 @@ def snapshot(results: Path) -> dict[str, object]:
         else:
             out[rel] = path.stat().st_size
     return out
+
+
+def _without_source_path(path: Path, results: Path) -> str:
+    """Exports name the source video by its absolute path, which differs per folder."""
+    text = path.read_text()
+    folder = results / Path(path.relative_to(results)).parts[0]
+    for link in folder.glob("source.*"):
+        real = Path(os.path.realpath(link))
+        text = text.replace(real.as_uri(), "<source>").replace(str(real), "<source>")
+    return text
 
 
 def run_point(video: Path, rule: str, sig: str, reference: dict[str, object]) -> Point:
