@@ -73,21 +73,26 @@ def export_timeline(
     import opentimelineio as otio
 
     timeline = build_timeline(highlights, video_json, source)
+    name = timeline.name  # type: ignore[attr-defined]
+    clips = timeline.find_clips()  # type: ignore[attr-defined]
+    # EDL and FCP XML speak SMPTE timecode; other rates (15 fps screen recordings,
+    # say) get a file that says why it has no events.
+    smpte = not clips or _smpte_rate(timeline)
     for target, adapter in ((otio_file, "otio_json"), (edl_file, "cmx_3600"),
                             (xml_file, "fcp_xml")):  # fmt: skip
-        if adapter == "cmx_3600":
-            name = timeline.name  # type: ignore[attr-defined]
-            if not timeline.find_clips():  # type: ignore[attr-defined]
-                # The EDL writer needs an event; an empty list is still a valid EDL.
-                fileio.write_text(target, f"TITLE: {name}\nFCM: NON-DROP FRAME\n")
-                continue
-            if not _smpte_rate(timeline):
-                fileio.write_text(
-                    target,
-                    f"TITLE: {name}\n* No events: this frame rate has no SMPTE "
-                    "timecode; import timeline.otio or timeline.xml instead.\n",
-                )
-                continue
+        why = "this frame rate has no SMPTE timecode; import timeline.otio instead"
+        if adapter == "cmx_3600" and (not clips or not smpte):
+            note = "" if not clips else f"* No events: {why}.\n"
+            fileio.write_text(target, f"TITLE: {name}\nFCM: NON-DROP FRAME\n{note}")
+            continue
+        if adapter == "fcp_xml" and not smpte:
+            fileio.write_text(
+                target,
+                f'<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<!-- {name.replace('--', '- -')}: {why} -->\n"
+                '<xmeml version="4"/>\n',
+            )
+            continue
         try:
             text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
         except Exception as exc:  # adapters raise their own exception types
