@@ -374,9 +374,10 @@ def clips(b: Bench, work: Path, folder: Path, name: str) -> None:
             (work / target).unlink()
         start = time.perf_counter()
         subprocess.run(
-            [PY, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores",
-             str(cores), "--config", f"videos=[{name}]", "--configfile",
-             str(work / "config.yaml"), *map(str, targets)],
+            # Targets first: --config and --configfile take every word after them.
+            [PY, "-m", "snakemake", *map(str, targets), "--snakefile",
+             str(REPO / "Snakefile"), "--cores", str(cores), "--config",
+             f"videos=[{name}]", "--configfile", str(work / "config.yaml")],
             cwd=work, env=ENV, check=True, capture_output=True,
         )  # fmt: skip
         return time.perf_counter() - start
