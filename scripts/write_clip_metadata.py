@@ -1,7 +1,5 @@
 """Adapter for rule write_clip_metadata: the JSON that goes with one clip."""
 
-from pathlib import Path
-
 from reelmake import adapter
 from reelmake.metadata import write_clip_metadata
 
@@ -10,7 +8,6 @@ adapter.run(
     write_clip_metadata,
     highlights=snakemake.input.highlights,
     clip=snakemake.wildcards.clip,
-    clips_dir=Path(snakemake.output.json).parent.parent / "clips",
     target=snakemake.output.json,
     llm=snakemake.params.llm,
 )

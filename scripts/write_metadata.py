@@ -1,7 +1,5 @@
 """Adapter for rule write_metadata: clips.csv for the video."""
 
-from pathlib import Path
-
 from reelmake import adapter
 from reelmake.metadata import write_table
 
@@ -10,6 +8,5 @@ adapter.run(
     write_table,
     highlights=snakemake.input.highlights,
     clip_jsons=snakemake.input.jsons,
-    clips_dir=Path(snakemake.output.table).parent.parent / "clips",
     table=snakemake.output.table,
 )

@@ -79,10 +79,14 @@ CSV_FIELDS = ("rank", "clip", "title", "score", "source_start", "source_end",
               "duration", "reason", "hashtags", "description", "video")  # fmt: skip
 
 
+def _clips_dir(metadata_file: str | os.PathLike[str]) -> Path:
+    """``results/<hash>/clips`` beside the ``metadata`` folder holding the file."""
+    return Path(metadata_file).parent.parent / "clips"
+
+
 def write_clip_metadata(
     highlights: str | os.PathLike[str],
     clip: str,
-    clips_dir: str | os.PathLike[str],
     target: str | os.PathLike[str],
     llm: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -91,9 +95,8 @@ def write_clip_metadata(
     h = next((h for h in load_highlights(highlights) if h.clip == clip), None)
     if h is None:
         raise ReelmakeError(f"{highlights}: no highlight named {clip!r}")
-    files = {
-        ext: str(Path(clips_dir) / f"{clip}.{ext}") for ext in ("mp4", "srt", "vtt")
-    }
+    clips_dir = _clips_dir(target)
+    files = {ext: str(clips_dir / f"{clip}.{ext}") for ext in ("mp4", "srt", "vtt")}
     data = fileio.artifact("metadata", {"llm": bool(llm)}, fileio.versions())
     data.update(clip_metadata(h, files))
     data["copy_backend"] = "heuristic"
@@ -120,13 +123,12 @@ def write_clip_metadata(
 def write_table(
     highlights: str | os.PathLike[str],
     clip_jsons: Sequence[str | os.PathLike[str]],
-    clips_dir: str | os.PathLike[str],
     table: str | os.PathLike[str],
 ) -> list[dict[str, Any]]:
     """``clips.csv`` in rank order; files of clips no longer selected are removed."""
     rows = sorted((fileio.read_json(p) for p in clip_jsons), key=lambda r: r["rank"])
     keep = {h.clip for h in load_highlights(highlights)}
-    _remove_stale(Path(clips_dir), Path(table).parent, keep)
+    _remove_stale(_clips_dir(table), Path(table).parent, keep)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
