@@ -15,6 +15,7 @@ rule extract_audio:
         "results/{video_hash}/logs/extract_audio.log",
     benchmark:
         "results/{video_hash}/benchmarks/extract_audio.tsv"
+    localrule: True
     conda:
         "../environment.yml"
     params:

@@ -10,7 +10,7 @@ from pathlib import Path
 from snakemake.exceptions import IncompleteCheckpointException
 
 from reelmake import config as reelmake_config
-from reelmake import discovery, segment, selection, stages
+from reelmake import discovery, segment, selection, stages, transcribe
 
 # Our own validation: it fills defaults and says what is wrong in one line.
 reelmake_config.validate(
@@ -22,10 +22,18 @@ reelmake_config.validate(
 
 RESULTS = Path("results")
 
+# Transcripts and scores go to Snakemake's between-workflow cache
+# ($SNAKEMAKE_OUTPUT_CACHE) when the run asks for it with --cache; rules are marked
+# only then, so other runs are not warned about it.
+SHARED_CACHE = (
+    "omit-software" if workflow.workflow_settings.cache is not None else False
+)
+
 
 wildcard_constraints:
     video_hash="[0-9a-f]{16}",
     clip="[0-9][0-9]+-[a-z0-9-]+",
+    chunk="[0-9]{3}",
 
 
 def _register_videos():
@@ -52,6 +60,26 @@ def get_source(wildcards):
             "run the video through reelmake run or list it under videos:"
         )
     return ancient(str(link))
+
+
+def transcribe_options():
+    """The settings that change the words (threads and the device do not)."""
+    keys = ("model", "language", "vad", "beam_size", "compute_type", "batch_size")
+    return {key: config["transcribe"][key] for key in keys}
+
+
+def get_transcribe_input(wildcards):
+    """The audio, and for a video the plan splits, the transcripts of its chunks."""
+    plan = checkpoints.plan_chunks.get(video_hash=wildcards.video_hash).output.plan
+    count = len(transcribe.load_plan(plan))
+    chunks = [
+        f"results/{wildcards.video_hash}/transcript/chunks/{transcribe.chunk_name(i)}.json"
+        for i in range(count)
+    ]
+    return {
+        "audio": stage_output("audio_extraction", "audio_path"),
+        "chunks": chunks if count > 1 else [],
+    }
 
 
 def segment_options():

@@ -15,6 +15,7 @@ rule ingest_video:
         "results/{video_hash}/logs/ingest_video.log",
     benchmark:
         "results/{video_hash}/benchmarks/ingest_video.tsv"
+    localrule: True
     conda:
         "../environment.yml"
     script:

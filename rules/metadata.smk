@@ -14,6 +14,7 @@ rule write_clip_metadata:
         "results/{video_hash}/logs/write_clip_metadata/{clip}.log",
     benchmark:
         "results/{video_hash}/benchmarks/write_clip_metadata/{clip}.tsv"
+    localrule: True
     conda:
         "../environment.yml"
     params:
@@ -33,6 +34,7 @@ rule write_metadata:
         "results/{video_hash}/logs/write_metadata.log",
     benchmark:
         "results/{video_hash}/benchmarks/write_metadata.tsv"
+    localrule: True
     conda:
         "../environment.yml"
     script:

@@ -17,6 +17,7 @@ rule export_timeline:
         xml="results/{video_hash}/export/timeline.xml",
     log:
         "results/{video_hash}/logs/export_timeline.log",
+    localrule: True
     conda:
         "../environment.yml"
     script:
@@ -35,6 +36,7 @@ rule report_video:
         ),
     log:
         "results/{video_hash}/logs/report_video.log",
+    localrule: True
     conda:
         "../environment.yml"
     script:
@@ -48,6 +50,7 @@ rule report_batch:
         html="results/report.html",
     log:
         "results/.reelmake/logs/report_batch.log",
+    localrule: True
     conda:
         "../environment.yml"
     script:

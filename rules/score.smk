@@ -2,7 +2,9 @@
 
 input:  results/{video_hash}/segments/candidates.json, audio/audio.wav (loudness)
 output: results/{video_hash}/scores/scores.json
-Thresholds are not applied here, so changing them never re-scores.
+Thresholds are not applied here, so changing them never re-scores. Scores are kept in
+the between-workflow cache when Snakemake runs with --cache; the job writes its own
+timing (benchmarks/score_segments.tsv), as a cached rule may not have a benchmark.
 """
 
 
@@ -14,8 +16,7 @@ rule score_segments:
         scores=stage_output("ai_scoring", "scores_path"),
     log:
         "results/{video_hash}/logs/score_segments.log",
-    benchmark:
-        "results/{video_hash}/benchmarks/score_segments.tsv"
+    cache: SHARED_CACHE
     conda:
         "../environment.yml"
     params:

@@ -17,6 +17,7 @@ checkpoint select_highlights:
         "results/{video_hash}/logs/select_highlights.log",
     benchmark:
         "results/{video_hash}/benchmarks/select_highlights.tsv"
+    localrule: True
     conda:
         "../environment.yml"
     params:

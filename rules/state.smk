@@ -18,6 +18,7 @@ rule stage_state:
         "results/{video_hash}/logs/stage_state.log",
     benchmark:
         "results/{video_hash}/benchmarks/stage_state.tsv"
+    localrule: True
     conda:
         "../environment.yml"
     script:

@@ -2,13 +2,55 @@
 
 input:  results/{video_hash}/audio/audio.wav
 output: results/{video_hash}/transcript/transcript.{json,srt,vtt}
-Every setting that changes the words is a param, so changing it re-runs this rule.
+A video longer than transcribe.chunk.above_minutes is split at pauses
+(transcript/chunks/plan.json); each chunk is its own job (transcript/chunks/NNN.json)
+and transcribe_audio stitches them. Every setting that changes the words is a param,
+so changing it re-runs this stage. Transcripts are kept in the between-workflow cache
+when Snakemake runs with --cache; the jobs write their own timing (benchmarks/), as a
+cached rule may not have a benchmark.
 """
+
+
+checkpoint plan_chunks:
+    input:
+        audio=stage_output("audio_extraction", "audio_path"),
+    output:
+        plan="results/{video_hash}/transcript/chunks/plan.json",
+    log:
+        "results/{video_hash}/logs/transcribe_audio-chunks/plan.log",
+    localrule: True
+    conda:
+        "../environment.yml"
+    params:
+        options=config["transcribe"]["chunk"],
+    script:
+        "../scripts/plan_chunks.py"
+
+
+rule transcribe_chunk:
+    input:
+        audio=stage_output("audio_extraction", "audio_path"),
+        plan="results/{video_hash}/transcript/chunks/plan.json",
+    output:
+        transcript="results/{video_hash}/transcript/chunks/{chunk}.json",
+    log:
+        "results/{video_hash}/logs/transcribe_audio-chunks/{chunk}.log",
+    cache: SHARED_CACHE
+    conda:
+        "../environment.yml"
+    threads: config["transcribe"]["threads"]
+    resources:
+        mem_mb=2000,
+        gpu=config["transcribe"]["gpus"],
+    params:
+        options=transcribe_options(),
+    script:
+        "../scripts/transcribe_chunk.py"
 
 
 rule transcribe_audio:
     input:
-        audio=stage_output("audio_extraction", "audio_path"),
+        unpack(get_transcribe_input),
     output:
         transcript=report(
             stage_output("transcription", "transcript_path"),
@@ -19,24 +61,14 @@ rule transcribe_audio:
         vtt=stage_output("transcription", "vtt_path"),
     log:
         "results/{video_hash}/logs/transcribe_audio.log",
-    benchmark:
-        "results/{video_hash}/benchmarks/transcribe_audio.tsv"
+    cache: SHARED_CACHE
     conda:
         "../environment.yml"
     threads: config["transcribe"]["threads"]
     resources:
         mem_mb=2000,
+        gpu=config["transcribe"]["gpus"],
     params:
-        options={
-            key: config["transcribe"][key]
-            for key in (
-                "model",
-                "language",
-                "vad",
-                "beam_size",
-                "compute_type",
-                "batch_size",
-            )
-        },
+        options=transcribe_options(),
     script:
         "../scripts/transcribe_audio.py"

@@ -3,7 +3,7 @@
 from reelmake import adapter
 from reelmake.scoring import score_segments
 
-adapter.run(
+adapter.run_timed(
     snakemake.log,
     score_segments,
     candidates=snakemake.input.candidates,

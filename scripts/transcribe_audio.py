@@ -1,9 +1,10 @@
-"""Adapter for rule transcribe_audio: word-timed transcript and full-video captions."""
+"""Adapter for rule transcribe_audio: word-timed transcript and full-video captions
+(transcribed, or stitched from the chunks of a long video)."""
 
 from reelmake import adapter
 from reelmake.transcribe import TranscribeOptions, transcribe_audio
 
-adapter.run(
+adapter.run_timed(
     snakemake.log,
     transcribe_audio,
     audio=snakemake.input.audio,
@@ -11,4 +12,5 @@ adapter.run(
     srt=snakemake.output.srt,
     vtt=snakemake.output.vtt,
     options=TranscribeOptions(**snakemake.params.options, threads=snakemake.threads),
+    chunks=snakemake.input.chunks,
 )

@@ -20,6 +20,7 @@ from reelmake import cache, config, discovery, stages, workflow
 from reelmake.discovery import source_link
 from reelmake.errors import ReelmakeError
 from reelmake.hashing import INDEX_NAME, HashIndex, short
+from reelmake.workflow import SHARED_CACHE_ENV
 
 RULE = "=" * 60
 
@@ -143,20 +144,30 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("released the lock left behind by an interrupted run")
         overlay = _overlay(results, [v.path for v in videos])
         try:
-            smk_args = ["--cores", str(args.cores), "--configfile"]
+            smk_args = ["--cores", str(args.cores)]
+            if args.shared_cache:
+                # Snakemake's between-workflow cache; the LLM answers go there too.
+                os.environ[SHARED_CACHE_ENV] = str(Path(args.shared_cache).resolve())
+            if os.environ.get(SHARED_CACHE_ENV):
+                Path(os.environ[SHARED_CACHE_ENV]).mkdir(parents=True, exist_ok=True)
+                smk_args.append("--cache")
+            smk_args.append("--configfile")
             smk_args += [str(p) for p in user_configs]
             smk_args.append(str(overlay))
             smk_args += workflow.profile_args(args.profile)
             if args.dry_run:
                 smk_args.append("--dry-run")
-            if args.until:
-                smk_args += ["--until", stages.stage(args.until).rule]
             if no_cache and not forced_rules:
                 smk_args.append("--forceall")
             elif forced_rules:
                 smk_args += ["--forcerun", *forced_rules]
             progress = Progress(videos, results)
-            code = workflow.run_snakemake(workdir, smk_args, tick=progress.tick)
+            if not args.until:
+                code = workflow.run_snakemake(workdir, smk_args, tick=progress.tick)
+            else:
+                code = _run_until(
+                    workdir, results, videos, args.until, smk_args, progress
+                )
         finally:
             overlay.unlink(missing_ok=True)
     failed = _report_failures(videos, results) if not args.dry_run else 0
@@ -168,6 +179,46 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 1
     return code
+
+
+def _run_until(
+    workdir: Path,
+    results: Path,
+    videos: Sequence[discovery.Video],
+    until: str,
+    smk_args: list[str],
+    progress: Progress,
+) -> int:
+    """Run up to a stage by asking for its files (Snakemake's ``--until`` loses its
+    targets when a checkpoint updates the graph). The clips are known only after the
+    selection, so that stage takes two runs."""
+    stage = stages.stage(until)
+    targets: list[str] = []
+    if stage.per_clip and not stage.files:
+        # Targets go before --configfile, which takes every word after it.
+        before = [str(p) for v in videos for p in _stage_paths(results, v, "selection")]
+        code = workflow.run_snakemake(workdir, before + smk_args, tick=progress.tick)
+        targets = [
+            str(p)
+            for v in videos
+            if stages.clip_names(results / v.hash) is not None
+            for p in _stage_paths(results, v, stage.name)
+        ]
+        if not targets:
+            return code
+        return max(
+            code, workflow.run_snakemake(workdir, targets + smk_args, progress.tick)
+        )
+    targets = [str(p) for v in videos for p in _stage_paths(results, v, stage.name)]
+    return workflow.run_snakemake(workdir, targets + smk_args, tick=progress.tick)
+
+
+def _stage_paths(results: Path, video: discovery.Video, name: str) -> list[Path]:
+    """A stage's files of one video, relative to the working folder as the rules
+    name them."""
+    folder = results / video.hash
+    paths = stages.stage(name).paths(folder, stages.clip_names(folder) or ())
+    return [p.relative_to(results.parent) for p in paths.values()]
 
 
 class Progress:
@@ -528,6 +579,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--configfile", help="a config file (default: ./config.yaml if any)"
     )
     run.add_argument("--until", metavar="STAGE", help="stop after this stage")
+    run.add_argument(
+        "--shared-cache",
+        metavar="DIR",
+        help="a folder shared by checkouts and machines: transcripts, scores and LLM "
+        f"answers made elsewhere are reused (default: ${SHARED_CACHE_ENV} if set)",
+    )
     run.add_argument("--dry-run", "-n", action="store_true", help="show what would run")
     run.add_argument(
         "--rescore",

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reelmake.errors import ReelmakeError
 from reelmake.scoring import SUBSCORES, HeuristicScorer, Score
 from reelmake.segment import Candidate
+from reelmake.workflow import SHARED_CACHE_ENV
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,13 @@ class LLMOptions:
 
     @property
     def cache_path(self) -> Path:
+        """The configured store; else the shared cache folder's, when a run uses one
+        (so machines that share transcripts share answers too); else the user's."""
         if self.answer_cache:
             return Path(os.path.expanduser(self.answer_cache))
+        shared = os.environ.get(SHARED_CACHE_ENV)
+        if shared:
+            return Path(shared) / "reelmake-llm-answers.sqlite"
         root = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
         return Path(root) / "reelmake" / "llm-answers.sqlite"
 

@@ -32,6 +32,8 @@ class Stage:
     files: dict[str, str]
     summarize: Summary
     per_clip: dict[str, str] = field(default_factory=dict)
+    # Glob patterns of intermediate files that belong to the stage (its chunks).
+    helpers: tuple[str, ...] = ()
 
     def paths(self, folder: Path, clips: Sequence[str] = ()) -> dict[str, Path]:
         out = {key: folder / rel for key, rel in self.files.items()}
@@ -146,6 +148,11 @@ STAGES: tuple[Stage, ...] = (
             "vtt_path": "transcript/transcript.vtt",
         },
         _transcription,
+        helpers=(
+            "transcript/chunks/*",
+            "logs/transcribe_audio-chunks/*",
+            "benchmarks/transcribe_audio-chunks/*",
+        ),
     ),
     Stage(
         "segmentation",
@@ -195,7 +202,11 @@ def stage(name: str) -> Stage:
 
 
 # Rules that write part of a stage's files besides the stage's own rule.
-_HELPER_RULES = {"write_clip_metadata": "metadata"}
+_HELPER_RULES = {
+    "write_clip_metadata": "metadata",
+    "plan_chunks": "transcription",
+    "transcribe_chunk": "transcription",
+}
 
 
 def stage_of_rule(rule: str) -> Stage | None:
