@@ -1,7 +1,9 @@
 """A single-node SLURM cluster on 127.0.0.1, started by hand (no systemd).
 
 Needs Debian's ``slurmctld slurmd slurm-client munge`` and root. Everything the
-daemons write lives in one folder; ``SLURM_CONF`` points the client commands at it.
+daemons write lives in one folder. The configuration goes to /etc/slurm/slurm.conf,
+where every SLURM command looks (job steps inside a job do not see ``SLURM_CONF``);
+an existing configuration that is not ours is never overwritten.
 
     python -m tests.slurm_cluster /tmp/cluster     # start, print the export, wait
 """
@@ -33,15 +35,23 @@ def _memory_mb() -> int:
     raise RuntimeError("no MemTotal in /proc/meminfo")
 
 
+CONF = Path("/etc/slurm/slurm.conf")
+MARK = "# reelmake test cluster"
+
+
 def write_config(root: Path) -> Path:
     """slurm.conf for one node that owns every CPU of this machine."""
+    if CONF.exists() and not CONF.read_text().startswith(MARK):
+        raise RuntimeError(f"{CONF} belongs to a real cluster; not touching it")
     host = socket.gethostname().split(".")[0]
     for name in ("state", "spool", "log"):
         (root / name).mkdir(parents=True, exist_ok=True)
-    conf = root / "slurm.conf"
+    conf = CONF
+    conf.parent.mkdir(parents=True, exist_ok=True)
     conf.write_text(
         "\n".join(
             [
+                MARK,
                 "ClusterName=reelmake-test",
                 f"SlurmctldHost={host}(127.0.0.1)",
                 "SlurmUser=root",

@@ -8,6 +8,7 @@ aside).
 
     python -m tests.soak                  # every rule x every signal (30 points)
     python -m tests.soak --points 6       # the first points of that list
+    python -m tests.soak --signal Ctrl-C  # the points of one signal
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 RULES = (
     "ingest_video", "extract_audio", "transcribe_audio", "segment_transcript",
@@ -61,10 +63,20 @@ def all_points() -> list[tuple[str, str]]:
     return [(r, SIGNALS[(i + j) % 3]) for j in range(3) for i, r in enumerate(RULES)]
 
 
-def _cli(*args: str, cwd: Path, **kw: object) -> subprocess.Popen[bytes]:
+def _default_sigint() -> None:
+    # A shell starts background jobs with Ctrl-C ignored, and children inherit that;
+    # the run must react to Ctrl-C as it does in a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _cli(*args: str, cwd: Path, **kw: Any) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "reelmake.cli", *args], cwd=cwd, env=env, **kw
+        [sys.executable, "-m", "reelmake.cli", *args],
+        cwd=cwd,
+        env=env,
+        preexec_fn=_default_sigint,
+        **kw,
     )
 
 
@@ -143,6 +155,8 @@ def run_point(video: Path, rule: str, sig: str, reference: dict[str, object]) ->
                     break
                 time.sleep(0.02)
             proc.wait(timeout=600)
+        # A run that still finished everything was not interrupted at all.
+        point.killed = point.killed and proc.returncode != 0
         first = log_path.read_text(errors="replace")
         finished = job_outputs(first, finished_only=True)
         point.finished_before = len(finished)
@@ -180,7 +194,9 @@ def run_point(video: Path, rule: str, sig: str, reference: dict[str, object]) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=len(all_points()))
+    parser.add_argument("--signal", choices=SIGNALS, help="only this signal's points")
     args = parser.parse_args(argv)
+    chosen = [(r, s) for r, s in all_points() if args.signal in (None, s)]
     from reelmake.demo import DEMO_SCRIPT, make_video
 
     with tempfile.TemporaryDirectory(prefix="soak-ref-") as tmp:
@@ -197,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         points = []
         print(f"{'rule':<22}{'signal':<9}{'done before':>12}{'rerun jobs':>11}"
               f"{'reruns':>7}  result")  # fmt: skip
-        for rule, sig in all_points()[: args.points]:
+        for rule, sig in chosen[: args.points]:
             p = run_point(video, rule, sig, reference)
             points.append(p)
             verdict = "survived" if p.survived else (

@@ -142,6 +142,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_cache_report(videos, states, forced)
         if workflow.release_stale_snakemake_lock(workdir):
             print("released the lock left behind by an interrupted run")
+        if not args.dry_run:
+            for line in workflow.cancel_orphaned_slurm_jobs(workdir):
+                print(line, file=sys.stderr if line.startswith("warning") else None)
         overlay = _overlay(results, [v.path for v in videos])
         try:
             smk_args = ["--cores", str(args.cores)]

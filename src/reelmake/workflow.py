@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -49,8 +52,40 @@ def profile_args(profile: str | None) -> list[str]:
         return []
     own = workflow_dir() / "profiles" / profile
     if own.is_dir():
-        return ["--workflow-profile", str(own)]
-    return ["--profile", profile]
+        return ["--workflow-profile", str(own), *executor_args(own)]
+    path = Path(profile)
+    return ["--profile", profile, *executor_args(path if path.is_dir() else None)]
+
+
+def slurm_accounting_disabled() -> bool:
+    """Whether the SLURM cluster here keeps no job accounting (no slurmdbd).
+
+    The SLURM plugin asks ``sacct`` about jobs whenever the command exists, and
+    ``sacct`` answers nothing on such a cluster: its jobs would never be seen to end.
+    """
+    if shutil.which("scontrol") is None:
+        return False
+    out = subprocess.run(
+        ["scontrol", "show", "config"], capture_output=True, text=True, check=False
+    )
+    return bool(
+        re.search(
+            r"^AccountingStorageType\s*=\s*accounting_storage/none", out.stdout, re.M
+        )
+    )
+
+
+def executor_args(profile_dir: Path | None) -> list[str]:
+    """Settings a profile cannot know in advance: on a SLURM cluster without
+    accounting, job states come from ``squeue``."""
+    if profile_dir is None:
+        return []
+    text = (profile_dir / "config.yaml").read_text(encoding="utf-8")
+    if re.search(r"^executor:\s*slurm\b", text, re.M) is None:
+        return []
+    if "slurm-status-command" in text or not slurm_accounting_disabled():
+        return []
+    return ["--slurm-status-command", "squeue"]
 
 
 def _has_children(pid: int) -> bool:
@@ -126,6 +161,80 @@ def release_stale_snakemake_lock(workdir: Path) -> bool:
         capture_output=True,
     )
     return True
+
+
+_SLURM_RUN_ID = re.compile(r"SLURM run ID: ([A-Za-z0-9_-]+)")
+# Runs older than this many Snakemake logs are not looked at for orphaned jobs.
+_RECENT_LOGS = 20
+
+
+def slurm_run_ids(workdir: Path) -> list[str]:
+    """The SLURM run IDs (the job name of every job a run submits) of the recent
+    Snakemake runs in this folder, newest first."""
+    logs = sorted(
+        (workdir / ".snakemake" / "log").glob("*.snakemake.log"),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    found: list[str] = []
+    for log_file in logs[:_RECENT_LOGS]:
+        try:
+            with open(log_file, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(64 * 1024)
+        except OSError:
+            continue
+        found += [m for m in _SLURM_RUN_ID.findall(head) if m not in found]
+    return found
+
+
+@dataclass(frozen=True)
+class SlurmJob:
+    job_id: str
+    run_id: str
+
+
+def orphaned_slurm_jobs(workdir: Path) -> list[SlurmJob]:
+    """Jobs still queued or running for earlier runs in this folder.
+
+    Only meaningful while holding :class:`RunLock`: then no run of this folder is
+    alive, and every job of theirs left in the queue is an orphan.
+    """
+    run_ids = slurm_run_ids(workdir)
+    if not run_ids or shutil.which("squeue") is None:
+        return []
+    out = subprocess.run(
+        ["squeue", "--noheader", "--format=%i %j", f"--name={','.join(run_ids)}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        return []
+    jobs = [line.split(maxsplit=1) for line in out.stdout.splitlines()]
+    return [SlurmJob(j[0], j[1].strip()) for j in jobs if len(j) == 2]
+
+
+def cancel_orphaned_slurm_jobs(workdir: Path) -> list[str]:
+    """Cancel the jobs that interrupted runs left in the queue, so that a rerun does
+    not compute the same outputs twice at once. Returns one line per run."""
+    jobs = orphaned_slurm_jobs(workdir)
+    lines = []
+    for run_id in dict.fromkeys(j.run_id for j in jobs):
+        ids = [j.job_id for j in jobs if j.run_id == run_id]
+        command = ["scancel", f"--name={run_id}"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode == 0:
+            lines.append(
+                f"cancelled {len(ids)} SLURM job(s) left by an interrupted run "
+                f"(run ID {run_id}: {' '.join(ids)})"
+            )
+        else:
+            lines.append(
+                f"warning: {len(ids)} SLURM job(s) of an interrupted run are still "
+                f"queued; cancel them with: {' '.join(command)} "
+                f"({done.stderr.strip() or 'scancel failed'})"
+            )
+    return lines
 
 
 class RunLock:
