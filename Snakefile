@@ -34,3 +34,12 @@ rule all:
     default_target: True
     input:
         get_final_output,
+
+
+# The batch table (results/summary.tsv), after every run that did something.
+onsuccess:
+    summary.write_summary(RESULTS, VIDEOS, PROBLEMS)
+
+
+onerror:
+    summary.write_summary(RESULTS, VIDEOS, PROBLEMS)

@@ -10,7 +10,7 @@ from pathlib import Path
 from snakemake.exceptions import IncompleteCheckpointException
 
 from reelmake import config as reelmake_config
-from reelmake import discovery, segment, selection, stages, transcribe
+from reelmake import discovery, segment, selection, stages, summary, transcribe
 
 # Our own validation: it fills defaults and says what is wrong in one line.
 reelmake_config.validate(
@@ -41,10 +41,10 @@ def _register_videos():
     videos, unreadable = discovery.register(paths, RESULTS)
     for problem in problems + unreadable:
         print(f"reelmake: skipping {problem}", file=sys.stderr)
-    return videos
+    return videos, problems + unreadable
 
 
-VIDEOS = _register_videos()
+VIDEOS, PROBLEMS = _register_videos()
 
 
 def stage_output(stage, key):

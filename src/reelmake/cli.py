@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from reelmake import cache, config, discovery, stages, workflow
+from reelmake import cache, config, discovery, stages, summary, workflow
 from reelmake.discovery import source_link
 from reelmake.errors import ReelmakeError
 from reelmake.hashing import INDEX_NAME, HashIndex, short
@@ -40,16 +40,6 @@ def _split_no_cache(args: argparse.Namespace) -> tuple[bool, list[str]]:
         except KeyError:
             args.videos.append(item)
     return True, names
-
-
-def _log_error(results: Path, video_hash: str, rule: str) -> str | None:
-    log = results / video_hash / "logs" / f"{rule}.log"
-    try:
-        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    errors = [line.split(": ", 1)[-1] for line in lines if " ERROR " in line]
-    return errors[-1] if errors else None
 
 
 def print_cache_report(
@@ -173,7 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 )
         finally:
             overlay.unlink(missing_ok=True)
-    failed = _report_failures(videos, results) if not args.dry_run else 0
+    failed = 0 if args.dry_run else _report_failures(videos, problems, results)
     if problems or failed:
         print(
             f"reelmake: {len(problems) + failed} video(s) could not be processed; "
@@ -307,18 +297,21 @@ def _deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _report_failures(videos: Sequence[discovery.Video], results: Path) -> int:
-    failed = 0
-    for video in videos:
-        state = stages.compute_state(results, video.hash)
-        for s in stages.STAGES:
-            if not state[s.name]["completed"]:
-                reason = _log_error(results, video.hash, s.rule)
-                if reason:
-                    print(f"error: {reason}", file=sys.stderr)
-                    failed += 1
-                break
-    return failed
+def _report_failures(
+    videos: Sequence[discovery.Video],
+    problems: Sequence[discovery.Problem],
+    results: Path,
+) -> int:
+    """Print each failed video's error and write the batch table; count failures."""
+    rows = summary.rows(results, videos)
+    for row in rows:
+        if row.status == "failed":
+            named = row.error if row.video in row.error else f"{row.video}: {row.error}"
+            print(f"error: {named}", file=sys.stderr)
+    target = summary.write_summary(results, videos, problems)
+    done = sum(r.status == "done" for r in rows)
+    print(f"summary: {done} of {len(rows) + len(problems)} video(s) done; {target}")
+    return sum(r.status == "failed" for r in rows)
 
 
 def _plan(workdir: Path, results: Path, hashes: Sequence[str]) -> dict[str, str]:
