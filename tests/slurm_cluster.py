@@ -88,9 +88,11 @@ def write_config(root: Path) -> Path:
 
 def _start_munge() -> None:
     socket_dir = Path("/run/munge")
-    if (socket_dir / "munge.socket.2").exists():
-        if subprocess.run(["munge", "-n"], capture_output=True).returncode == 0:
-            return
+    alive = (socket_dir / "munge.socket.2").exists() and (
+        subprocess.run(["munge", "-n"], capture_output=True).returncode == 0
+    )
+    if alive:
+        return
     socket_dir.mkdir(parents=True, exist_ok=True)
     shutil.chown(socket_dir, "munge", "munge")
     key = Path("/etc/munge/munge.key")
