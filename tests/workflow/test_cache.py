@@ -149,7 +149,7 @@ def test_until_stops_after_a_stage(tmp_path: Path, speech_video: Path) -> None:
     run = reelmake("run", speech_video, "--until", "transcription", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert set(rules_run(run.stderr)) == {
-        "ingest_video", "extract_audio", "transcribe_audio",
+        "ingest_video", "extract_audio", "plan_chunks", "transcribe_audio",
     }  # fmt: skip
     state = json.loads(reelmake("status", "--json", cwd=tmp_path).stdout)[0]
     assert state["last_stage"] == "transcription"
