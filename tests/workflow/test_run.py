@@ -26,10 +26,11 @@ pytestmark = pytest.mark.workflow
 
 # The short test video has no passage long enough for a clip: no cut_clip jobs.
 ALL_RULES = {
-    "ingest_video", "extract_audio", "transcribe_audio", "segment_transcript",
+    "ingest_video", "extract_audio", "plan_chunks", "transcribe_audio",
+    "segment_transcript",
     "score_segments", "select_highlights", "write_metadata", "stage_state", "all",
 }  # fmt: skip
-FROM_TRANSCRIPTION = ALL_RULES - {"ingest_video", "extract_audio"}
+FROM_TRANSCRIPTION = ALL_RULES - {"ingest_video", "extract_audio", "plan_chunks"}
 
 
 def _state(workdir: Path, video_hash: str) -> dict:
