@@ -186,7 +186,6 @@ def _run_until(
     targets when a checkpoint updates the graph). The clips are known only after the
     selection, so that stage takes two runs."""
     stage = stages.stage(until)
-    targets: list[str] = []
     if stage.per_clip and not stage.files:
         # Targets go before --configfile, which takes every word after it.
         before = [str(p) for v in videos for p in _stage_paths(results, v, "selection")]

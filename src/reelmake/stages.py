@@ -209,6 +209,11 @@ _HELPER_RULES = {
 }
 
 
+def rules_of(s: Stage) -> list[str]:
+    """The stage's own rule, then the rules that help write its files."""
+    return [s.rule, *(r for r, name in _HELPER_RULES.items() if name == s.name)]
+
+
 def stage_of_rule(rule: str) -> Stage | None:
     name = _HELPER_RULES.get(rule, rule)
     return next((s for s in STAGES if name in (s.rule, s.name)), None)

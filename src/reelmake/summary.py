@@ -72,7 +72,7 @@ def _seconds(folder: Path) -> tuple[float | None, float | None]:
     return round(transcribe, 2), round(total, 2)
 
 
-def _best_score(state: dict[str, object], folder: Path) -> float | None:
+def _best_score(folder: Path) -> float | None:
     try:
         data = fileio.read_json(folder / stages.SELECTION_FILE)
         scores = [float(h["overall"]) for h in data["highlights"]]
@@ -92,11 +92,11 @@ def video_row(results: Path, video: Video) -> Row:
     if not state["completed"]:
         for s in stages.STAGES:
             if not state[s.name]["completed"]:
-                found = log_error(results, video.hash, s.rule)
-                if s.name == "metadata" and not found:
-                    found = log_error(results, video.hash, "write_clip_metadata")
-                if s.name == "transcription" and not found:
-                    found = log_error(results, video.hash, "transcribe_chunk")
+                found = next(
+                    filter(None, (log_error(results, video.hash, rule)
+                                  for rule in stages.rules_of(s))),
+                    None,
+                )  # fmt: skip
                 if found:
                     status, error = "failed", found
                 break
@@ -110,7 +110,7 @@ def video_row(results: Path, video: Video) -> Row:
         status=status,
         last_stage=state["last_stage"] or "",
         clips=clips,
-        best_score=_best_score(state, folder),
+        best_score=_best_score(folder),
         duration_s=round(float(duration), 2) if duration is not None else None,
         transcribe_s=transcribe_s,
         total_s=total_s,
