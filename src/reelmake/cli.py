@@ -500,11 +500,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not video.is_file():
         print(f"generating a demo video with ffmpeg and espeak-ng: {video}")
         make_video(video, DEMO_SCRIPT)
-    run_args = argparse.Namespace(
-        videos=[str(video)], no_cache=None, directory=str(workdir), cores=args.cores,
-        profile=None, dry_run=False, until=None, configfile=None, rescore=False,
-    )  # fmt: skip
-    code = cmd_run(run_args)
+    code = cmd_run(_run_args("--directory", str(workdir), "--cores", str(args.cores),
+                             "--", str(video)))  # fmt: skip
     if code == 0:
         print(f"done: results are in {_results(workdir)}")
     return code
@@ -520,10 +517,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     results = _results(workdir)
     settings = _load_config(workdir, args.configfile)[1]
     options = LLMOptions(**settings["score"]["openai"])
-    prepare = argparse.Namespace(
-        videos=list(args.videos), no_cache=None, directory=str(workdir),
-        cores=args.cores, profile=None, dry_run=False, until="segmentation",
-        configfile=args.configfile, rescore=False,
+    config_args = ["--configfile", args.configfile] if args.configfile else []
+    prepare = _run_args(
+        "--directory", str(workdir), "--cores", str(args.cores),
+        "--until", "segmentation", *config_args, "--", *args.videos,
     )  # fmt: skip
     with contextlib.redirect_stdout(sys.stderr):
         code = cmd_run(prepare)
@@ -549,6 +546,11 @@ def cmd_estimate(args: argparse.Namespace) -> int:
           f"{totals[3]:>12} {totals[4]:>12}")  # fmt: skip
     print(f"plus up to {top_k} request(s) per video for clip titles and descriptions")
     return 0
+
+
+def _run_args(*argv: str) -> argparse.Namespace:
+    """The options of `reelmake run ARGV`, every default included."""
+    return build_parser().parse_args(["run", *argv])
 
 
 def build_parser() -> argparse.ArgumentParser:

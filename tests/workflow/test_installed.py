@@ -1,7 +1,6 @@
 """A real (non-editable) install runs from any folder, with its own workflow copy."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +12,7 @@ from tests.conftest import REPO, only_hash, results_of, rules_run
 pytestmark = pytest.mark.workflow
 
 
-def test_installed_package_runs_from_any_folder(
-    tmp_path: Path, speech_video: Path
-) -> None:
+def test_installed_package_runs_the_demo_from_any_folder(tmp_path: Path) -> None:
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps",
@@ -31,15 +28,18 @@ def test_installed_package_runs_from_any_folder(
     ).stdout.strip()  # fmt: skip
     assert Path(where) == site / "reelmake" / "workflow"
 
+    # The demo command of the README: it makes its own talk and runs every stage.
     work = tmp_path / "my videos"
-    work.mkdir()
-    shutil.copy(speech_video, work / "talk.mp4")
     run = subprocess.run(
-        [sys.executable, "-m", "reelmake.cli", "run", "talk.mp4", "--cores", "2"],
-        cwd=work, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "reelmake.cli", "demo", "--directory", str(work),
+         "--cores", "2"],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
+    assert (work / "demo-talk.mp4").is_file()
     assert str(site / "reelmake" / "workflow" / "Snakefile") in run.stderr
     assert "transcribe_audio" in rules_run(run.stderr)
+    assert f"done: results are in {results_of(work)}" in run.stdout
     state = results_of(work) / only_hash(work) / "stage_state.json"
     assert '"last_stage": "metadata"' in state.read_text()
+    assert list((results_of(work) / only_hash(work) / "clips").glob("*.mp4"))
