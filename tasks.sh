@@ -25,7 +25,14 @@ install_system_packages() {
     command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
     command -v espeak-ng >/dev/null || missing+=(espeak-ng)
     # The report is checked in a real headless browser.
-    if [ "$task" = test ]; then command -v chromium >/dev/null || missing+=(chromium); fi
+    if [ "$task" = test ]; then
+        command -v chromium >/dev/null || missing+=(chromium)
+        # profiles/slurm is tested on a single-node cluster the tests start.
+        command -v sbatch >/dev/null || missing+=(slurm-client)
+        [ -x /usr/sbin/slurmctld ] || missing+=(slurmctld)
+        [ -x /usr/sbin/slurmd ] || missing+=(slurmd)
+        [ -x /usr/sbin/munged ] || missing+=(munge)
+    fi
     [ ${#missing[@]} -eq 0 ] && return
     echo "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq

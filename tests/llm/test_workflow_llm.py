@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import Server, reelmake, results_of, rules_run, server_requests
 from tests.llm_server import expected_score
+from tests.soak import snapshot
 
 pytestmark = [pytest.mark.llm, pytest.mark.workflow]
 
@@ -47,6 +48,8 @@ def _config(workdir: Path, base_url: str, **extra: str) -> None:
         "  top_k: 2",
         "  min_gap: 0.5",
     ]
+    if extra.get("answer_cache") == "default":
+        lines = [line for line in lines if "answer_cache" not in line]
     (workdir / "config.yaml").write_text("\n".join(lines) + "\n")
 
 
@@ -203,3 +206,47 @@ def test_real_local_model_end_to_end(tmp_path: Path, speech_video: Path) -> None
         assert meta["hashtags"] and all(
             re.match(r"^#\S+$", t) for t in meta["hashtags"]
         )
+
+
+def test_shared_cache_second_folder_transcribes_scores_and_asks_nothing(
+    llm_server, tmp_path: Path, speech_video: Path
+) -> None:
+    server = llm_server("normal")
+    shared = tmp_path / "shared cache"
+    first, second = tmp_path / "checkout-a", tmp_path / "checkout-b"
+    for folder in (first, second):
+        folder.mkdir()
+        shutil.copy(speech_video, folder / "garden.mp4")
+        _config(folder, server.base_url, answer_cache="default")
+
+    run_a = reelmake("run", "garden.mp4", "--shared-cache", shared, cwd=first)
+    assert run_a.returncode == 0, run_a.stderr
+    requests_a = len(server_requests(server.log))
+    assert _asked(server), "the first folder scores through the server"
+    assert (shared / "reelmake-llm-answers.sqlite").is_file()
+
+    run_b = reelmake("run", "garden.mp4", "--shared-cache", shared, cwd=second)
+    assert run_b.returncode == 0, run_b.stderr
+    # Nothing was transcribed, scored or asked again...
+    assert len(server_requests(server.log)) == requests_a
+    from_cache = re.findall(r"Symlinking output file (\S+) from cache", run_b.stderr)
+    assert any(p.endswith("transcript/transcript.json") for p in from_cache), from_cache
+    assert any(p.endswith("scores/scores.json") for p in from_cache), from_cache
+    timings = {
+        folder: sorted(p.stem for p in results_of(folder).glob("*/benchmarks/*.tsv"))
+        for folder in (first, second)
+    }
+    for rule in ("transcribe_audio", "score_segments"):
+        assert rule in timings[first]
+        assert rule not in timings[second]
+    # ...clip titles came from the shared answer store...
+    copy = [json.loads(p.read_text()) for p in results_of(second).glob("*/metadata/0*.json")]
+    assert copy and all(c["llm_usage"]["requests"] == 0 for c in copy)
+    assert all(c["llm_usage"]["cached_answers"] == 1 for c in copy)
+    # ...and apart from those counts the second folder's results are the first's.
+    snapshots = [snapshot(results_of(folder)) for folder in (first, second)]
+    for snap in snapshots:
+        for data in snap.values():
+            if isinstance(data, dict):
+                data.pop("llm_usage", None)
+    assert snapshots[1] == snapshots[0]
