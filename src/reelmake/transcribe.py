@@ -74,6 +74,9 @@ class TranscribeOptions:
 # Whisper's input rate; audio.wav is written at this rate by default.
 SAMPLE_RATE = 16000
 
+# A stretch of audio given to Whisper at once: its first and end sample.
+Clip = tuple[int, int]
+
 
 class Transcriber(Protocol):
     def transcribe(
@@ -81,6 +84,7 @@ class Transcriber(Protocol):
         audio: Path,
         options: TranscribeOptions,
         window: tuple[float, float] | None = None,
+        clips: Sequence[Clip] | None = None,
     ) -> Transcript: ...
 
 
@@ -122,9 +126,14 @@ class FasterWhisperTranscriber:
         audio: Path,
         options: TranscribeOptions,
         window: tuple[float, float] | None = None,
+        clips: Sequence[Clip] | None = None,
     ) -> Transcript:
         """Transcribe ``audio``, or only ``window`` (start, end seconds) of it with
-        every time given in the whole file's time."""
+        every time given in the whole file's time.
+
+        The batched pipeline hears the audio as :func:`speech_clips`; a window needs
+        ``clips``, the whole file's clips that fall in it (see :func:`plan_chunks`).
+        """
         # A stray model-hub request must fail at once rather than hang offline.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from faster_whisper import WhisperModel
@@ -143,26 +152,40 @@ class FasterWhisperTranscriber:
             "word_timestamps": True,
             "vad_filter": options.vad,
         }
-        source: Any = str(audio)
-        offset, limit = 0.0, float("inf")
-        if window is not None:
-            offset, limit = window
-            source = read_window(audio, offset, limit)
-            log.info(
-                "transcribing %s from %.2f to %.2f s with %s on %s",
-                audio, offset, limit, options.model, device,
-            )  # fmt: skip
-        else:
-            log.info("transcribing %s with %s on %s", audio, options.model, device)
+        begin, limit = window or (0.0, wav_duration(audio))
+        log.info(
+            "transcribing %s from %.2f to %.2f s with %s on %s",
+            audio, begin, limit, options.model, device,
+        )  # fmt: skip
+        samples = read_window(audio, begin, limit)
+        # The first sample read: times in the window are counted from it.
+        first_sample = int(round(begin * SAMPLE_RATE))
+        offset = first_sample / SAMPLE_RATE
         if options.batch_size > 0 and options.vad:
             from faster_whisper import BatchedInferencePipeline
 
+            if clips is None:
+                if window is not None:
+                    raise ValueError("a window of the batched pipeline needs its clips")
+                clips = speech_clips(samples)
+            if not clips:
+                log.info("no speech in %s", audio)
+                return Transcript(options.language or "en", round(limit - begin, 3))
+            # Half a sample on: the pipeline rounds seconds down to samples.
+            spans = [
+                {"start": (a - first_sample + 0.5) / SAMPLE_RATE,
+                 "end": (b - first_sample + 0.5) / SAMPLE_RATE}
+                for a, b in clips
+            ]  # fmt: skip
             segments_iter, info = BatchedInferencePipeline(model).transcribe(
-                source, batch_size=options.batch_size, **common
+                samples,
+                batch_size=options.batch_size,
+                clip_timestamps=spans,
+                **common,
             )
         else:
             segments_iter, info = model.transcribe(
-                source, condition_on_previous_text=False, **common
+                samples, condition_on_previous_text=False, **common
             )
         words: list[Word] = []
         segments: list[Segment] = []
@@ -192,8 +215,7 @@ class FasterWhisperTranscriber:
                     )
                 )
             log.info("transcribed %.1f of %.1f s", seg.end, info.duration)
-        duration = float(info.duration) if window is None else limit - offset
-        return Transcript(info.language, round(duration, 3), words, segments)
+        return Transcript(info.language, round(limit - begin, 3), words, segments)
 
 
 def _header(stage: str, options: TranscribeOptions) -> dict[str, Any]:
@@ -260,6 +282,15 @@ class ChunkOptions:
 
 
 @dataclass(frozen=True)
+class Window:
+    """One chunk of a plan: its times and the speech clips it holds."""
+
+    start: float
+    end: float
+    clips: list[Clip]
+
+
+@dataclass(frozen=True)
 class Cut:
     at: float
     # The pause the cut sits in (seconds); 0 when no pause was found in reach.
@@ -271,86 +302,110 @@ def wav_duration(audio: str | os.PathLike[str]) -> float:
         return wav.getnframes() / float(wav.getframerate())
 
 
-def speech_gaps(samples: Any, offset: float) -> list[tuple[float, float]]:
-    """Pauses between speech in ``samples`` (Silero VAD), in the file's time."""
+# Whisper hears at most 30 s at a time.
+CLIP_SECONDS = 30
+
+
+def speech_clips(samples: Any) -> list[Clip]:
+    """The stretches of ``samples`` the batched pipeline is given, as sample ranges:
+    Silero VAD's speech, neighbours joined while a stretch stays within 30 s.
+
+    Always computed on the whole file: a split transcript then hears exactly what an
+    unsplit one hears, and chunk cuts fall between clips, in silence.
+    """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     speech = get_speech_timestamps(
         samples,
-        VadOptions(min_silence_duration_ms=150, speech_pad_ms=30),
+        VadOptions(max_speech_duration_s=CLIP_SECONDS, min_silence_duration_ms=160),
         sampling_rate=SAMPLE_RATE,
     )
-    return [
-        (offset + a["end"] / SAMPLE_RATE, offset + b["start"] / SAMPLE_RATE)
-        for a, b in zip(speech, speech[1:], strict=False)
-    ]
+    clips: list[Clip] = []
+    for span in speech:
+        if clips and span["end"] - clips[-1][0] <= CLIP_SECONDS * SAMPLE_RATE:
+            clips[-1] = (clips[-1][0], span["end"])
+        else:
+            clips.append((span["start"], span["end"]))
+    return clips
 
 
-def _quietest(samples: Any, offset: float) -> float:
-    """The middle of the quietest 50 ms of ``samples``: the cut of last resort."""
-    import numpy as np
-
-    frame = SAMPLE_RATE // 20
-    count = max(len(samples) // frame, 1)
-    frames = np.resize(samples[: count * frame], (count, frame))
-    quietest = int(np.argmin((frames.astype(np.float64) ** 2).mean(axis=1)))
-    return offset + (quietest + 0.5) * frame / SAMPLE_RATE
-
-
-def find_cut(audio: Path, ideal: float, low: float, high: float) -> Cut:
-    """The pause nearest to ``ideal`` between ``low`` and ``high``; the longest
-    pause wins among those about as near."""
-    samples = read_window(audio, low, high)
-    gaps = [(a, b) for a, b in speech_gaps(samples, low) if b - a >= 0.15]
+def choose_cuts(clips: Sequence[Clip], count: int, reach: float) -> list[Cut]:
+    """Up to ``count - 1`` cuts, each in the gap between two clips nearest its even
+    position (the longest gap among those about as near), in increasing order."""
+    gaps = [(a[1], b[0]) for a, b in zip(clips, clips[1:], strict=False)]
     if not gaps:
-        log.warning(
-            "no pause between %.1f and %.1f s; cutting at the quietest moment",
-            low, high,
-        )  # fmt: skip
-        return Cut(round(_quietest(samples, low), 3), 0.0)
-    # Distance to the ideal point, less a bonus for long pauses (up to 2 s).
-    a, b = min(
-        gaps, key=lambda g: abs((g[0] + g[1]) / 2 - ideal) - 4 * min(g[1] - g[0], 0.5)
-    )
-    return Cut(round((a + b) / 2, 3), round(b - a, 3))
+        return []
+    end = clips[-1][1] / SAMPLE_RATE
+    cuts: list[Cut] = []
+    for i in range(1, count):
+        ideal = i * end / count
+        after = [g for g in gaps if not cuts or g[0] / SAMPLE_RATE > cuts[-1].at]
+        if not after:
+            break
+
+        def cost(gap: tuple[int, int], ideal: float = ideal) -> float:
+            middle, pause = (gap[0] + gap[1]) / 2 / SAMPLE_RATE, gap[1] - gap[0]
+            return abs(middle - ideal) - 4 * min(pause / SAMPLE_RATE, 0.5)
+
+        gap = min(after, key=cost)
+        # On a sample, so that the chunk's first sample is exactly this one.
+        at = (gap[0] + gap[1]) // 2 / SAMPLE_RATE
+        if abs(at - ideal) > reach:
+            log.warning(
+                "no pause within %.0f s of %.1f s; cutting at %.1f s", reach, ideal, at
+            )  # fmt: skip
+        cuts.append(Cut(round(at, 6), round((gap[1] - gap[0]) / SAMPLE_RATE, 3)))
+    return cuts
 
 
 def plan_chunks(
     audio: str | os.PathLike[str], plan: str | os.PathLike[str], options: ChunkOptions
-) -> list[tuple[float, float]]:
+) -> list[Window]:
     """Decide where a long video's transcription is split; write the plan.
 
-    A video no longer than ``above_minutes`` gets one chunk (it is not split).
+    A video no longer than ``above_minutes`` gets one chunk (it is not split). A
+    longer one is cut between the clips of :func:`speech_clips`; each chunk keeps the
+    clips it holds, so that its job transcribes exactly those.
     """
     duration = wav_duration(audio)
-    windows = [(0.0, duration)]
+    windows = [Window(0.0, duration, [])]
     cuts: list[Cut] = []
     if options.above_minutes > 0 and duration > options.above_minutes * 60:
+        clips = speech_clips(read_window(Path(audio), 0.0, duration))
         count = math.ceil(duration / (options.minutes * 60))
-        step = duration / count
-        reach = min(options.search_seconds, step / 3)
-        for i in range(1, count):
-            ideal = i * step
-            cuts.append(find_cut(Path(audio), ideal, ideal - reach, ideal + reach))
+        reach = min(options.search_seconds, duration / count / 3)
+        cuts = choose_cuts(clips, count, reach)
         edges = [0.0, *(c.at for c in cuts), duration]
-        windows = list(zip(edges, edges[1:], strict=False))
+        windows = [
+            Window(
+                a, b, [c for c in clips if a * SAMPLE_RATE <= c[0] < b * SAMPLE_RATE]
+            )
+            for a, b in zip(edges, edges[1:], strict=False)
+        ]
         log.info(
-            "%.1f s of audio in %d chunks, cut at %s s",
-            duration, count, ", ".join(f"{c.at:.2f}" for c in cuts),
+            "%.1f s of audio, %d speech clips, in %d chunks cut at %s s",
+            duration, len(clips), len(windows), ", ".join(f"{c.at:.2f}" for c in cuts),
         )  # fmt: skip
     data = fileio.artifact("transcription_plan", asdict(options), {})
     data.update(
-        duration=round(duration, 3),
-        chunks=[{"start": round(a, 3), "end": round(b, 3)} for a, b in windows],
+        duration=round(duration, 6),
+        chunks=[
+            {"start": round(w.start, 6), "end": round(w.end, 6),
+             "clips": [list(c) for c in w.clips]}
+            for w in windows
+        ],
         cuts=[asdict(c) for c in cuts],
-    )
+    )  # fmt: skip
     fileio.write_json(plan, data)
     return windows
 
 
-def load_plan(path: str | os.PathLike[str]) -> list[tuple[float, float]]:
+def load_plan(path: str | os.PathLike[str]) -> list[Window]:
     data = fileio.read_json(path)
-    return [(float(c["start"]), float(c["end"])) for c in data["chunks"]]
+    return [
+        Window(float(c["start"]), float(c["end"]), [(a, b) for a, b in c["clips"]])
+        for c in data["chunks"]
+    ]
 
 
 def chunk_name(index: int) -> str:
@@ -372,13 +427,13 @@ def transcribe_chunk(
         raise ReelmakeError(f"{plan}: the plan has no chunk {chunk}")
     window = windows[index]
     result = (transcriber or FasterWhisperTranscriber()).transcribe(
-        Path(audio), options, window=window
+        Path(audio), options, window=(window.start, window.end), clips=window.clips
     )
     data = _header("transcription_chunk", options)
     data.update(
         chunk=index,
-        start=window[0],
-        end=window[1],
+        start=window.start,
+        end=window.end,
         language=result.language,
         duration=result.duration,
         words=[asdict(w) for w in result.words],

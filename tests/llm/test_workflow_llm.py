@@ -240,7 +240,9 @@ def test_shared_cache_second_folder_transcribes_scores_and_asks_nothing(
         assert rule in timings[first]
         assert rule not in timings[second]
     # ...clip titles came from the shared answer store...
-    copy = [json.loads(p.read_text()) for p in results_of(second).glob("*/metadata/0*.json")]
+    copy = [
+        json.loads(p.read_text()) for p in results_of(second).glob("*/metadata/0*.json")
+    ]
     assert copy and all(c["llm_usage"]["requests"] == 0 for c in copy)
     assert all(c["llm_usage"]["cached_answers"] == 1 for c in copy)
     # ...and apart from those counts the second folder's results are the first's.

@@ -43,7 +43,9 @@ def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         yield env
 
 
-def _run(*args: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str | Path, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "reelmake.cli", "run", *map(str, args), "--cores", "2"],
         cwd=cwd, env={**env, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
@@ -114,9 +116,13 @@ def test_orphaned_jobs_are_cancelled_before_a_rerun(
     rerun = _run("talk.mp4", "--profile", "slurm", cwd=tmp_path, env=slurm)
     assert rerun.returncode == 0, rerun.stderr
     orphan_ids = [line.split()[0] for line in orphans]
-    cancelled = re.search(r"cancelled (\d+) SLURM job\(s\) left by an interrupted run "
-                          r"\(run ID [\w-]+: ([\d ]+)\)", rerun.stdout + rerun.stderr)  # fmt: skip
-    assert cancelled, rerun.stdout + rerun.stderr
+    said = rerun.stdout + rerun.stderr
+    cancelled = re.search(
+        r"cancelled (\d+) SLURM job\(s\) left by an interrupted run "
+        r"\(run ID [\w-]+: ([\d ]+)\)",
+        said,
+    )
+    assert cancelled, said
     assert cancelled.group(2).split() == orphan_ids
     assert _queue(slurm) == []
     state = results_of(tmp_path).glob("*/stage_state.json")
