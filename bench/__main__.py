@@ -3,6 +3,7 @@
     python -m bench                       # full run (about 15 minutes on 2 cores)
     python -m bench --quick               # small inputs, one round (CI)
     python -m bench --only noop hashing   # some sub-benchmarks
+    python -m bench --only slurm          # two videos on a test SLURM cluster (root)
     python -m bench --docs docs/benchmarks.md   # also write the table there
 
 Inputs are generated (ffmpeg, espeak-ng) in a temporary folder that is removed at the
@@ -501,13 +502,71 @@ def _llm_config(
     )
 
 
+# -- 7. batches: building the job graph -----------------------------------------------
+def dag(b: Bench) -> None:
+    """A dry run over a folder of new videos: hashing them, then the graph alone."""
+    base = make_video(b.tmp / "inputs" / "dag.mp4", seconds=1.0).read_bytes()
+    for n in (5,) if b.quick else (50, 500):
+        work = b.tmp / f"dag-{n}"
+        (work / "videos").mkdir(parents=True)
+        # Distinct bytes, so distinct videos; a dry run does not decode them.
+        for i in range(n):
+            (work / "videos" / f"v{i:04d}.mp4").write_bytes(base + i.to_bytes(4, "big"))
+        command = reelmake("run", "videos/", "--dry-run", "--cores", "2")
+        first = wall(command, work)
+        again = b.median(lambda command=command, work=work: wall(command, work))
+        b.emit("dag", f"reelmake run -n, {n} new videos, first time", first, "s",
+               note="hashes each video; the graph up to the chunk plans")  # fmt: skip
+        b.emit("dag", f"reelmake run -n, {n} new videos, hashes known", again, "s")
+
+
+# -- 8. a SLURM cluster (only with --only slurm: needs root and SLURM) ----------------
+SECOND_TALK = (
+    "Bread needs flour, water, salt and a little patience.",
+    "Let the dough rest overnight, then bake it in a very hot oven.",
+    "A good crust sings when it cools, and the crumb should be open and soft.",
+)
+
+
+def slurm(b: Bench) -> None:
+    """Two videos locally and through profiles/slurm on a single-node cluster."""
+    sys.path.insert(0, str(REPO))
+    from tests.slurm_cluster import cluster, missing_programs
+
+    if missing_programs() or os.geteuid() != 0:
+        print("slurm: needs root and " + (", ".join(missing_programs()) or "SLURM"))
+        return
+    videos = [b.talk(), make_video(b.tmp / "inputs" / "bread.mp4", SECOND_TALK)]
+    for name in ("local", "slurm"):
+        (b.tmp / name).mkdir()
+        for video in videos:
+            shutil.copy(video, b.tmp / name / video.name)
+    names = [v.name for v in videos]
+    local = wall(reelmake("run", *names, "--cores", "2"), b.tmp / "local")
+    with cluster(b.tmp / "cluster") as env:
+        start = time.perf_counter()
+        run = subprocess.run(
+            reelmake("run", *names, "--profile", "slurm", "--cores", "2"),
+            cwd=b.tmp / "slurm", env={**ENV, **env}, capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+        remote = time.perf_counter() - start
+    jobs = run.stderr.count("has been submitted with SLURM jobid")
+    b.emit("slurm", "two videos, local run (2 cores)", local, "s")
+    b.emit("slurm", "two videos, through profiles/slurm", remote, "s", local,
+           f"{jobs} jobs submitted; single-node cluster on this machine")  # fmt: skip
+
+
 BENCHES = {
     "noop": noop,
     "hashing": hashing,
     "transcription": transcription,
     "e2e": end_to_end,
     "scoring": scoring,
+    "dag": dag,
 }
+# Run only when named with --only.
+EXTRA_BENCHES = {"slurm": slurm}
 
 
 def machine() -> str:
@@ -553,7 +612,9 @@ def write_docs(path: Path, b: Bench, command: str, seconds: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small inputs, one round")
-    parser.add_argument("--only", nargs="+", choices=sorted(BENCHES), default=None)
+    parser.add_argument(
+        "--only", nargs="+", choices=sorted(BENCHES | EXTRA_BENCHES), default=None
+    )
     parser.add_argument("--jsonl", type=Path, help="append one JSON line per figure")
     parser.add_argument("--docs", type=Path, help="write the table into this markdown")
     parser.add_argument(
@@ -577,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{'ratio':>8}  note"
         )
         for name in args.only or BENCHES:
-            BENCHES[name](b)
+            (BENCHES | EXTRA_BENCHES)[name](b)
     seconds = time.perf_counter() - started
     print(f"done in {seconds:.0f} s")
     if args.docs:

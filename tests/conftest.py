@@ -23,6 +23,16 @@ SHORT_SCRIPT = (
 )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A test cluster's configuration left by a killed session makes every Snakemake
+    start wait for a SLURM controller that is gone; remove it if none is running."""
+    from tests.slurm_cluster import remove_config
+
+    alive = subprocess.run(["pgrep", "-x", "slurmctld"], capture_output=True)
+    if alive.returncode == 1:  # 1: no such process (not: pgrep missing or failed)
+        remove_config()
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")

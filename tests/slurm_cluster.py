@@ -143,6 +143,15 @@ def cluster(root: Path) -> Iterator[dict[str, str]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        remove_config()
+
+
+def remove_config() -> None:
+    """Remove our configuration. Left behind, it sends every SLURM command (and the
+    SLURM executor plugin, which runs ``scontrol`` whenever Snakemake starts) into
+    seconds of retries against a controller that is gone."""
+    if CONF.exists() and CONF.read_text().startswith(MARK):
+        CONF.unlink()
 
 
 if __name__ == "__main__":

@@ -24,13 +24,15 @@ def test_quick_benchmarks_report_every_figure(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     rows = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert {r["bench"] for r in rows} == {"noop", "hashing", "transcription", "e2e",
-                                          "clips", "scoring"}  # fmt: skip
+                                          "clips", "scoring", "dag"}  # fmt: skip
     by_case = {r["case"]: r for r in rows}
     assert by_case["requests after a threshold change"]["value"] == 0
     for case in ("real-time factor tiny.en", "real-time factor base"):
         assert 0 < by_case[case]["value"] < 5
     assert not any(
-        math.isnan(r["value"]) for r in rows if r["bench"] in ("noop", "hashing", "e2e")
+        math.isnan(r["value"])
+        for r in rows
+        if r["bench"] in ("noop", "hashing", "e2e", "dag")
     )
     text = docs.read_text()
     assert text.startswith("# Benchmarks\n\nintro\n")
