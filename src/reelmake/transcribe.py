@@ -277,7 +277,8 @@ class ChunkOptions:
     above_minutes: float = 30.0
     # The length a chunk aims at; cuts move to the nearest pause.
     minutes: float = 10.0
-    # How far (seconds) a cut may move from its even position to find a pause.
+    # A cut that moves further than this (seconds, or a third of a chunk) from its
+    # even position to reach a pause is reported with a warning.
     search_seconds: float = 60.0
 
 
