@@ -4,6 +4,7 @@
     python -m bench --quick               # small inputs, one round (CI)
     python -m bench --only noop hashing   # some sub-benchmarks
     python -m bench --only slurm          # two videos on a test SLURM cluster (root)
+    python -m bench --only shared         # two checkouts sharing one cache folder
     python -m bench --docs docs/benchmarks.md   # also write the table there
 
 Inputs are generated (ffmpeg, espeak-ng) in a temporary folder that is removed at the
@@ -557,6 +558,29 @@ def slurm(b: Bench) -> None:
            f"{jobs} jobs submitted; single-node cluster on this machine")  # fmt: skip
 
 
+# -- 9. a shared cache between two checkouts (only with --only shared) -----------------
+def shared(b: Bench) -> None:
+    """The same talk in two working folders that share one cache folder."""
+    cache = b.tmp / "shared-cache"
+    times, logs = [], []
+    for name in ("checkout-a", "checkout-b"):
+        work = b.tmp / name
+        work.mkdir()
+        shutil.copy(b.talk(), work / "talk.mp4")
+        start = time.perf_counter()
+        run = subprocess.run(
+            reelmake("run", "talk.mp4", "--cores", "2", "--shared-cache", str(cache)),
+            cwd=work, env=ENV, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        times.append(time.perf_counter() - start)
+        logs.append(run.stderr)
+    linked = logs[1].count("from cache.")
+    b.emit("shared", "first checkout, empty cache", times[0], "s")
+    b.emit("shared", "second checkout, same talk", times[1], "s",
+           note=f"{linked} outputs linked from the cache; "
+           f"{times[1] / times[0]:.0%} of the first run")  # fmt: skip
+
+
 BENCHES = {
     "noop": noop,
     "hashing": hashing,
@@ -566,7 +590,7 @@ BENCHES = {
     "dag": dag,
 }
 # Run only when named with --only.
-EXTRA_BENCHES = {"slurm": slurm}
+EXTRA_BENCHES = {"slurm": slurm, "shared": shared}
 
 
 def machine() -> str:
