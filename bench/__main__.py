@@ -662,7 +662,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{'ratio':>8}  note"
         )
         for name in args.only or BENCHES:
+            begun = time.perf_counter()
             (BENCHES | EXTRA_BENCHES)[name](b)
+            print(f"({name}: {time.perf_counter() - begun:.0f} s)")
     seconds = time.perf_counter() - started
     print(f"done in {seconds:.0f} s")
     if args.docs:
