@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from reelmake.demo import make_video
-from tests.conftest import results_of
+from tests.conftest import REPO, results_of
 from tests.slurm_cluster import cluster, missing_programs
 from tests.soak import snapshot
 
@@ -127,3 +127,22 @@ def test_orphaned_jobs_are_cancelled_before_a_rerun(
     assert _queue(slurm) == []
     state = results_of(tmp_path).glob("*/stage_state.json")
     assert ['"last_stage": "metadata"' in p.read_text() for p in state] == [True]
+
+
+def test_plain_snakemake_with_the_workflow_profile(
+    slurm: dict[str, str], tmp_path: Path, speech_video: Path
+) -> None:
+    shutil.copy(speech_video, tmp_path / "garden.mp4")
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+         "--workflow-profile", str(REPO / "profiles" / "slurm"), "--cores", "2",
+         # This test cluster keeps no accounting (see profiles/slurm/README.md).
+         "--slurm-status-command", "squeue",
+         "--config", "videos=[garden.mp4]"],
+        cwd=tmp_path, env={**slurm, "HF_HUB_OFFLINE": "1"}, capture_output=True,
+        text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "has been submitted with SLURM jobid" in run.stderr
+    summary = (results_of(tmp_path) / "summary.tsv").read_text().splitlines()
+    assert [line.split("\t")[2] for line in summary[1:]] == ["done"]
