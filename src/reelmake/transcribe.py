@@ -177,44 +177,67 @@ class FasterWhisperTranscriber:
                  "end": (b - first_sample + 0.5) / SAMPLE_RATE}
                 for a, b in clips
             ]  # fmt: skip
-            segments_iter, info = BatchedInferencePipeline(model).transcribe(
+            pipeline = BatchedInferencePipeline(model)
+            found, info = pipeline.transcribe(
                 samples,
                 batch_size=options.batch_size,
                 clip_timestamps=spans,
                 **common,
             )
+            heard = _heard(found, info.duration)
+            missed = missed_speech(samples, spans, heard)
+            if missed:
+                # Decoding a clip in one pass, Whisper now and then skips a stretch of
+                # it (most often a new voice after a pause): hear those again alone.
+                log.info(
+                    "hearing again what the first pass skipped: %s",
+                    ", ".join(
+                        f"{m['start'] + offset:.1f}-{m['end'] + offset:.1f} s"
+                        for m in missed
+                    ),
+                )
+                again, _ = pipeline.transcribe(
+                    samples,
+                    batch_size=options.batch_size,
+                    clip_timestamps=missed,
+                    **common,
+                )
+                heard += _heard(again, info.duration)
         else:
-            segments_iter, info = model.transcribe(
+            found, info = model.transcribe(
                 samples, condition_on_previous_text=False, **common
             )
+            heard = _heard(found, info.duration)
         words: list[Word] = []
         segments: list[Segment] = []
         last_end = offset
-        for seg in segments_iter:
-            first = len(words)
-            for w in seg.words or []:
-                text = w.word.strip()
-                if not text:
-                    continue
-                # Whisper's word times can step back a little at segment seams, and
-                # a window's last word must not reach into the next window.
-                start = min(max(float(w.start) + offset, last_end), limit)
-                end = min(max(float(w.end) + offset, start), limit)
-                words.append(
-                    Word(round(start, 3), round(end, 3), text, round(w.probability, 4))
-                )
-                last_end = end
-            if len(words) > first:
+        # In time order; a segment that a second hearing falls inside is split there.
+        ordered = sorted(
+            (w[0], i, j) for i, (_, ws) in enumerate(heard) for j, w in enumerate(ws)
+        )
+        run: list[tuple[int, int]] = []
+        for k, (_, i, j) in enumerate(ordered):
+            start, end, text, probability = heard[i][1][j]
+            # Whisper's word times can step back a little at segment seams, and a
+            # window's last word must not reach into the next window.
+            start = min(max(start + offset, last_end), limit)
+            end = min(max(end + offset, start), limit)
+            words.append(Word(round(start, 3), round(end, 3), text, probability))
+            last_end = end
+            run.append((i, j))
+            if k + 1 == len(ordered) or ordered[k + 1][1] != i:
+                whole = len(run) == len(heard[i][1])
+                first = len(words) - len(run)
                 segments.append(
                     Segment(
                         start=words[first].start,
                         end=words[-1].end,
-                        text=seg.text.strip(),
+                        text=heard[i][0] if whole else _join(words[first:]),
                         first_word=first,
-                        word_count=len(words) - first,
+                        word_count=len(run),
                     )
                 )
-            log.info("transcribed %.1f of %.1f s", seg.end, info.duration)
+                run = []
         return Transcript(info.language, round(limit - begin, 3), words, segments)
 
 
@@ -328,6 +351,98 @@ def speech_clips(samples: Any) -> list[Clip]:
         else:
             clips.append((span["start"], span["end"]))
     return clips
+
+
+# A decoded segment: its text and its words (start, end, text, probability), times
+# from the first sample given to Whisper.
+Heard = tuple[str, list[tuple[float, float, str, float]]]
+# This many identical words in a row are a decoding loop, not speech.
+LOOP_WORDS = 4
+
+
+def _heard(segments: Any, duration: float) -> list[Heard]:
+    """Decoded segments as plain data, without empty words or decoding loops (a
+    stretch whose words are dropped is then heard again as missed speech)."""
+    out: list[Heard] = []
+    for seg in segments:
+        words = [
+            (float(w.start), float(w.end), w.word.strip(), round(w.probability, 4))
+            for w in seg.words or []
+            if w.word.strip()
+        ]
+        kept = drop_loops(words)
+        if kept:
+            text = seg.text.strip() if len(kept) == len(words) else _join_text(kept)
+            out.append((text, kept))
+        log.info("transcribed %.1f of %.1f s", seg.end, duration)
+    return out
+
+
+def _norm(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def drop_loops(
+    words: Sequence[tuple[float, float, str, float]],
+) -> list[tuple[float, float, str, float]]:
+    """``words`` without runs of ``LOOP_WORDS`` or more identical words."""
+    out: list[tuple[float, float, str, float]] = []
+    i = 0
+    while i < len(words):
+        j = i
+        while j + 1 < len(words) and _norm(words[j + 1][2]) == _norm(words[i][2]):
+            j += 1
+        if j - i + 1 < LOOP_WORDS:
+            out.extend(words[i : j + 1])
+        i = j + 1
+    return out
+
+
+def _join_text(words: Sequence[tuple[float, float, str, float]]) -> str:
+    return " ".join(w[2] for w in words)
+
+
+def _join(words: Sequence[Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+# A stretch this long inside a clip with no word in it is checked for speech.
+HOLE_SECONDS = 1.5
+# Speech found in a hole is heard again when it lasts at least this long.
+MIN_MISSED_SECONDS = 1.5
+
+
+def missed_speech(
+    samples: Any, spans: Sequence[dict[str, float]], heard: Sequence[Heard]
+) -> list[dict[str, float]]:
+    """Stretches of speech inside ``spans`` (clips, in seconds from the first sample)
+    that no decoded word covers: silences of a second or more between a clip's edges
+    and its words, in which Silero VAD still hears speech."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    words = sorted((w[0], w[1]) for _, ws in heard for w in ws)
+    missed: list[dict[str, float]] = []
+    for span in spans:
+        inside = [w for w in words if span["start"] <= (w[0] + w[1]) / 2 <= span["end"]]
+        edges = [span["start"], *(t for w in inside for t in w), span["end"]]
+        for a, b in zip(edges[::2], edges[1::2], strict=True):
+            if b - a < HOLE_SECONDS:
+                continue
+            first = int(a * SAMPLE_RATE)
+            speech = get_speech_timestamps(
+                samples[first : int(b * SAMPLE_RATE)],
+                VadOptions(
+                    max_speech_duration_s=CLIP_SECONDS, min_silence_duration_ms=160
+                ),
+                sampling_rate=SAMPLE_RATE,
+            )
+            if not speech:
+                continue
+            start = (first + speech[0]["start"]) / SAMPLE_RATE
+            end = (first + speech[-1]["end"]) / SAMPLE_RATE
+            if end - start >= MIN_MISSED_SECONDS:
+                missed.append({"start": start, "end": min(end, start + CLIP_SECONDS)})
+    return missed
 
 
 def choose_cuts(clips: Sequence[Clip], count: int, reach: float) -> list[Cut]:
