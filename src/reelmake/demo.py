@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import wave
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -46,8 +47,11 @@ DEMO_SCRIPT = (
 DEMO_STRONG_PHRASES = ("extra hour", "habits fail", "almost quit")
 
 
-def speak(text: str, target: Path, words_per_minute: int = 160) -> Path:
-    """Speak ``text`` to a WAV file with espeak-ng."""
+def speak(
+    text: str, target: Path, words_per_minute: int = 160, voice: str | None = None
+) -> Path:
+    """Speak ``text`` to a WAV file with espeak-ng (in ``voice``, an espeak-ng voice
+    name such as ``en-gb+f3``, or its default)."""
     espeak = shutil.which("espeak-ng")
     if espeak is None:
         raise ReelmakeError(
@@ -57,10 +61,11 @@ def speak(text: str, target: Path, words_per_minute: int = 160) -> Path:
         fh.write(text)
     try:
         subprocess.run(
-            [espeak, "-s", str(words_per_minute), "-w", str(target), "-f", fh.name],
+            [espeak, *(["-v", voice] if voice else []), "-s", str(words_per_minute),
+             "-w", str(target), "-f", fh.name],
             check=True,
             capture_output=True,
-        )
+        )  # fmt: skip
     finally:
         Path(fh.name).unlink(missing_ok=True)
     return target
@@ -76,19 +81,54 @@ def make_video(
     pause: float = 0.8,
     audio: bool = True,
     faststart: bool = False,
+    voices: Sequence[str] | None = None,
 ) -> Path:
     """A test-pattern video with spoken ``paragraphs`` separated by ``pause`` seconds.
 
     With no paragraphs it has a tone (or no audio track with ``audio=False``) and lasts
     ``seconds``.
     """
+    return make_talk(
+        target, paragraphs, seconds=seconds, size=size, fps=fps, pause=pause,
+        audio=audio, faststart=faststart, voices=voices,
+    )[0]  # fmt: skip
+
+
+def _wav_seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as wav:
+        return wav.getnframes() / wav.getframerate()
+
+
+def make_talk(
+    target: Path,
+    paragraphs: Sequence[str] | None = None,
+    *,
+    seconds: float | None = None,
+    size: str = "320x180",
+    fps: int = 25,
+    pause: float = 0.8,
+    audio: bool = True,
+    faststart: bool = False,
+    voices: Sequence[str] | None = None,
+) -> tuple[Path, list[tuple[float, float]]]:
+    """:func:`make_video`, also returning where each paragraph is spoken (start and
+    end in seconds); paragraph ``i`` is spoken in ``voices[i]`` when given."""
+    if voices is not None and len(voices) != len(paragraphs or ()):
+        raise ValueError("give one voice per paragraph")
+    spans: list[tuple[float, float]] = []
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"]
         if paragraphs:
             parts = [
-                speak(p, Path(tmp) / f"p{i}.wav") for i, p in enumerate(paragraphs)
+                speak(p, Path(tmp) / f"p{i}.wav", voice=voices[i] if voices else None)
+                for i, p in enumerate(paragraphs)
             ]
+            at = 0.0
+            for part in parts:
+                length = _wav_seconds(part)
+                spans.append((round(at, 3), round(at + length, 3)))
+                at += length + pause
             gap = Path(tmp) / "gap.wav"
             subprocess.run(
                 [tool("ffmpeg"), "-v", "error", "-f", "lavfi", "-i",
@@ -100,21 +140,21 @@ def make_video(
                 "".join(f"file '{p}'\nfile '{gap}'\n" for p in parts), encoding="utf-8"
             )
             inputs += ["-f", "concat", "-safe", "0", "-i", str(listing)]
-            length = ["-shortest"]
+            duration = ["-shortest"]
         else:
             if seconds is None:
                 raise ValueError("give paragraphs or seconds")
             if audio:
                 inputs += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050"]
-            length = ["-t", str(seconds)]
+            duration = ["-t", str(seconds)]
         audio_codec = (
             ["-c:a", "aac", "-b:a", "64k"] if (paragraphs or audio) else ["-an"]
         )
         flags = ["-movflags", "+faststart"] if faststart else []
         subprocess.run(
-            [tool("ffmpeg"), "-nostdin", "-v", "error", "-y", *inputs, *length,
+            [tool("ffmpeg"), "-nostdin", "-v", "error", "-y", *inputs, *duration,
              "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
              *audio_codec, *flags, str(target)],
             check=True,
         )  # fmt: skip
-    return target
+    return target, spans
