@@ -78,3 +78,24 @@ def test_base_model_is_assembled_and_verified(
     assert {"model.bin", "config.json", "tokenizer.json"} <= {
         p.name for p in folder.iterdir()
     }
+
+
+def test_speech_no_word_covers_is_heard_again(transcribed) -> None:
+    """A clip whose words stop short (as when the batched pass skips a new voice)
+    gives the stretch left over; a clip fully covered gives nothing."""
+    from reelmake.transcribe import SAMPLE_RATE, missed_speech, read_window
+
+    out, audio = transcribed
+    words = load_transcript(out / "t.json").words
+    samples = read_window(audio, 0.0, wav_duration(audio))
+    span = [{"start": 0.0, "end": len(samples) / SAMPLE_RATE}]
+    every = [("", [(w.start, w.end, w.text, w.probability) for w in words])]
+    assert missed_speech(samples, span, every) == []
+    # Only the first sentence's words came back: the second is missed.
+    cut = next(i for i, w in enumerate(words) if w.text.endswith("."))
+    first = [("", every[0][1][: cut + 1])]
+    missed = missed_speech(samples, span, first)
+    assert len(missed) == 1
+    second = words[cut + 1]
+    assert missed[0]["start"] <= second.start + 0.3
+    assert missed[0]["end"] >= words[-1].end - 0.5

@@ -50,3 +50,15 @@ def test_cuts_fall_on_whole_samples() -> None:
     clips = [(0, 100_001), (100_004, 300_000)]
     (cut,) = choose_cuts(clips, count=2, reach=100)
     assert cut.at * SAMPLE_RATE == pytest.approx(100_002, abs=0.01)
+
+
+def test_decoding_loops_are_dropped_and_real_repeats_kept() -> None:
+    from reelmake.transcribe import drop_loops
+
+    def words(*texts: str) -> list[tuple[float, float, str, float]]:
+        return [(float(i), i + 0.5, t, 0.9) for i, t in enumerate(texts)]
+
+    looped = words("the", "wall", "R.", "R.", "R", "r.", "R.", "is", "long")
+    assert [w[2] for w in drop_loops(looped)] == ["the", "wall", "is", "long"]
+    kept = words("no,", "no,", "no.", "Stop")
+    assert drop_loops(kept) == kept
