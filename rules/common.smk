@@ -10,7 +10,15 @@ from pathlib import Path
 from snakemake.exceptions import IncompleteCheckpointException
 
 from reelmake import config as reelmake_config
-from reelmake import discovery, segment, selection, stages, summary, transcribe
+from reelmake import (
+    discovery,
+    scoring,
+    segment,
+    selection,
+    stages,
+    summary,
+    transcribe,
+)
 
 # Our own validation: it fills defaults and says what is wrong in one line.
 reelmake_config.validate(

@@ -22,5 +22,7 @@ rule score_segments:
     params:
         backend=config["score"]["backend"],
         llm=llm_options(),
+        # A new version of the offline scorer re-scores: its scores mean more.
+        heuristic_version=scoring.HEURISTIC_VERSION,
     script:
         "../scripts/score_segments.py"

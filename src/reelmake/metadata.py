@@ -6,27 +6,14 @@ import csv
 import io
 import os
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from reelmake import fileio
+from reelmake import fileio, passage
 from reelmake.errors import ReelmakeError
 from reelmake.selection import Highlight, load_highlights
-
-_STOPWORDS = frozenset(
-    """a about after again all also am an and any are as at be because been before
-    being but by can could did do does doing don't down during each every few for
-    from had has have having he her here hers him his how i i'm if in into is it
-    it's its just let me more most my no nor not now of off on once one only or
-    other our out over own really right same say she should so some such than that
-    that's the their them then there these they thing things this those through to
-    too under until up us very was we we're were what when where which while who why
-    will with would yeah you you're your um uh okay like know mean today want
-    tell""".split()
-)
 
 
 def timecode(seconds: float) -> str:
@@ -38,10 +25,8 @@ def timecode(seconds: float) -> str:
 
 
 def hashtags(text: str, limit: int = 5) -> list[str]:
-    words = [w for w in re.findall(r"[a-z][a-z']+", text.lower()) if len(w) > 3]
-    counts = Counter(w.replace("'", "") for w in words if w not in _STOPWORDS)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], text.lower().find(kv[0])))
-    return ["#" + word for word, _ in ranked[:limit]]
+    """The passage's most specific terms as hashtags (see :func:`passage.keywords`)."""
+    return ["#" + term for term in passage.keywords(text, limit)]
 
 
 def description(h: Highlight, limit: int = 220) -> str:

@@ -7,7 +7,6 @@ re-scores. The default ``heuristic`` backend is offline and deterministic.
 from __future__ import annotations
 
 import os
-import re
 import wave
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -16,51 +15,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from reelmake import fileio
+from reelmake import fileio, passage
 from reelmake.errors import ReelmakeError
+from reelmake.passage import Around, break_strength
 from reelmake.segment import Candidate, load_candidates
 
 SUBSCORES = ("hook", "emotion", "self_contained", "payoff")
-HEURISTIC_VERSION = 1
-
-_HOOK_PHRASES = (
-    "here is", "here's", "what if", "imagine", "the secret", "nobody", "no one",
-    "the truth", "the reason", "did you know", "you won't", "the biggest", "the worst",
-    "the best", "never", "stop", "why", "how to", "the one thing", "let me tell you",
-)  # fmt: skip
-_EMOTION_WORDS = frozenset(
-    """amazing incredible shocking surprised surprising love hate afraid scared
-    angry crazy insane terrifying beautiful heartbreaking wow unbelievable
-    furious excited thrilled devastated proud terrible awful fantastic brilliant
-    almost quit cried laughed changed everything
-    """.split()
-)
-_PAYOFF_PHRASES = (
-    "the lesson", "the key", "i learned", "we learned", "turns out", "that's why",
-    "that is why", "the answer", "the point is", "so the", "changed everything",
-    "in the end", "the result", "which means", "the trick", "start small", "because",
-    "the reason is",
-    "the takeaway", "the secret is", "remember",
-)  # fmt: skip
-_STORY_MARKERS = (
-    "last year", "one day", "i remember", "years ago", "when i", "then", "until",
-    "the story",
-)  # fmt: skip
-_FILLERS = ("um", "uh", "erm", "hmm", "you know", "i mean", "like", "sort of",
-            "kind of", "okay", "right", "yeah", "anyway", "i guess", "so yeah",
-            "let me check", "where was i", "it is what it is", "and stuff",
-            "and things")  # fmt: skip
-# A sentence with this share of filler words carries no content.
-FILLER_SENTENCE_RATE = 0.2
-_LEANING_STARTS = frozenset(
-    """and but so because which that it this these those he she they them also or
-    then anyway
-    """.split()
-)
-_NUMBER = re.compile(
-    r"\b\d[\d,.]*\s*%?|\b(?:hundred|thousand|million|billion|percent|twice|half)\b"
-)
-_WORD = re.compile(r"[a-z']+")
+# Sub-scores of the offline scorer beyond the four every backend gives.
+CONTENT_SUBSCORES = ("specificity", "density")
+HEURISTIC_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -83,17 +46,8 @@ class Scorer(Protocol):
     def score(self, candidates: Sequence[Candidate], audio: Path) -> list[Score]: ...
 
 
-def _count_phrases(text: str, phrases: Sequence[str]) -> int:
-    padded = f" {text} "
-    return sum(padded.count(f" {p} ") + padded.count(f" {p},") for p in phrases)
-
-
 def _clip(value: float) -> float:
     return round(min(10.0, max(0.0, value)), 2)
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.?!])\s+", text) if s.strip()]
 
 
 def loudness(audio: Path, spans: Sequence[tuple[float, float]]) -> list[float]:
@@ -112,26 +66,35 @@ def loudness(audio: Path, spans: Sequence[tuple[float, float]]) -> list[float]:
 
 
 def suggest_title(text: str, limit: int = 60) -> str:
-    """The question if the passage asks one, else its strongest short sentence."""
-    sentences = _sentences(text)
-    questions = [s for s in sentences if s.endswith("?")]
-    if questions:
-        pick = questions[0]
-    elif sentences and len(sentences[0].split()) >= 5:
-        pick = sentences[0]
+    """The passage's opening sentence when it stands on its own at a title's length,
+    else the most specific of its first three sentences, preferring ones that do not
+    lean on something said before."""
+    sents = passage.sentences(text) or [text]
+    first = sents[0]
+    if 5 <= len(passage.tokens(first)) <= 24 and not passage.leans(first):
+        pick = first
     else:
-        pick = max(sentences[:3], key=len, default=text)
+        pool = [s for s in sents[:3] if len(passage.tokens(s)) >= 4] or sents[:1]
+        pick = max(
+            pool,
+            key=lambda s: passage.measure(s).specificity - passage.leans(s),
+        )
     pick = pick.rstrip(".!").strip()
     if len(pick) > limit:
-        pick = pick[: limit - 1].rsplit(" ", 1)[0] + "…"
+        pick = pick[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return pick[:1].upper() + pick[1:]
 
 
 class HeuristicScorer:
-    """Hook phrases, questions, numbers, emotion words, fillers, speech rate, clean
-    sentence boundaries and loudness, combined into four sub-scores."""
+    """Judges what a passage says: specific words and named things, information
+    density, whether it stands on its own, whether it holds together and ends on a
+    point, and how it opens; empty hype and filler count against it. Loudness and
+    pace add a little. Deterministic and offline."""
 
     name = "heuristic"
+
+    def __init__(self, contexts: dict[str, Around] | None = None) -> None:
+        self.contexts = contexts or {}
 
     def score(self, candidates: Sequence[Candidate], audio: Path) -> list[Score]:
         levels = loudness(audio, [(c.start, c.end) for c in candidates])
@@ -142,150 +105,134 @@ class HeuristicScorer:
         ]
 
     def _one(self, c: Candidate, relative_db: float) -> Score:
-        text = c.text.lower()
-        words = _WORD.findall(text)
-        sentences = _sentences(c.text)
-        opening = " ".join(words[:14])
-        first = sentences[0] if sentences else c.text
-        fillers = _count_phrases(" ".join(words), _FILLERS)
-        filler_rate = fillers / max(len(words), 1)
-        filler_words = 0
-        for sentence in sentences:
-            s_words = _WORD.findall(sentence.lower())
-            rate = _count_phrases(" ".join(s_words), _FILLERS) / max(len(s_words), 1)
-            filler_words += len(s_words) if rate >= FILLER_SENTENCE_RATE else 0
-        filler_share = filler_words / max(len(words), 1)
-        numbers = len(_NUMBER.findall(text))
-        questions = c.text.count("?")
-        f: dict[str, float] = {
-            "opening_question": float(first.endswith("?")),
-            "opening_hook_phrases": float(_count_phrases(opening, _HOOK_PHRASES)),
-            "opening_you": float("you" in words[:14]),
-            "opening_story": float(_count_phrases(opening, _STORY_MARKERS) > 0),
-            "opening_emotion": float(any(w in _EMOTION_WORDS for w in words[:14])),
-            "opening_fillers": float(_count_phrases(opening, _FILLERS)),
-            "questions": float(questions),
-            "numbers": float(numbers),
-            "emotion_words": float(sum(w in _EMOTION_WORDS for w in words)),
-            "exclamations": float(c.text.count("!")),
-            "payoff_phrases": float(_count_phrases(" ".join(words), _PAYOFF_PHRASES)),
-            "story_markers": float(_count_phrases(" ".join(words), _STORY_MARKERS)),
-            "filler_rate": round(filler_rate, 3),
-            "filler_sentence_share": round(filler_share, 3),
-            "words_per_second": c.words_per_second,
-            "relative_loudness_db": round(relative_db, 2),
-            "leaning_start": float(bool(words) and words[0] in _LEANING_STARTS),
-            "ends_complete": float(c.text.rstrip().endswith((".", "?", "!"))),
-        }
-        hook = (
-            3.0
-            + 3.5 * f["opening_question"]
-            + 1.5 * min(f["opening_hook_phrases"], 2)
-            + 1.0 * f["opening_you"]
-            + 1.5 * f["opening_story"]
-            + 1.0 * f["opening_emotion"]
-            + 1.5 * min(numbers, 1) * float(bool(_NUMBER.search(first.lower())))
-            - 2.0 * min(f["opening_fillers"], 2)
-        )
+        f = passage.measure(c.text, self.contexts.get(c.id, Around()))
+        j = passage.judge(f)
         rate = c.words_per_second
-        emotion = (
-            3.0
-            + 1.2 * min(f["emotion_words"], 4)
-            + 0.8 * min(f["exclamations"], 2)
-            + 0.5 * max(min(relative_db, 4.0), -4.0)
-            + (1.0 if 2.3 <= rate <= 3.6 else -1.0)
+        energy = min(1.0, max(0.0,
+            0.4
+            + 0.08 * max(min(relative_db, 4.0), -4.0)
+            + (0.2 if 2.0 <= rate <= 3.8 else -0.1)
+            + 0.3 * min(f.first_person / 0.05, 1.0)
+        ))  # fmt: skip
+        unclear = 1 - min(c.mean_probability / 0.6, 1.0)  # the transcriber was unsure
+        worth = (
+            0.28 * j.specificity
+            + 0.14 * j.density
+            + 0.26 * j.self_contained
+            + 0.18 * j.shape
+            + 0.06 * j.hook
+            + 0.08 * energy
         )
-        self_contained = (
-            6.0
-            - 3.0 * f["leaning_start"]
-            + 2.0 * f["ends_complete"]
-            + (1.0 if c.sentence_count >= 2 else 0.0)
-            - 2.0 * (1 - min(c.mean_probability / 0.6, 1.0))
-        )
-        payoff = (
-            2.5
-            + 1.5 * min(f["payoff_phrases"], 3)
-            + 1.0 * min(f["story_markers"], 2)
-            + 1.2 * min(numbers, 2)
-            + 0.8 * min(questions, 1)
-        )
+        overall = 10 * (worth - 0.8 * j.empty_talk - 0.3 * unclear)
         sub = {
-            "hook": _clip(hook),
-            "emotion": _clip(emotion),
-            "self_contained": _clip(self_contained),
-            "payoff": _clip(payoff),
+            "hook": _clip(10 * j.hook - 5 * j.empty_talk),
+            "emotion": _clip(10 * energy),
+            "self_contained": _clip(10 * j.self_contained),
+            "payoff": _clip(10 * j.shape),
+            "specificity": _clip(10 * j.specificity),
+            "density": _clip(10 * j.density),
         }
-        overall = (
-            0.35 * sub["hook"]
-            + 0.2 * sub["emotion"]
-            + 0.2 * sub["self_contained"]
-            + 0.25 * sub["payoff"]
-            - 12.0 * max(filler_rate - 0.03, 0.0)
-            - 6.0 * filler_share
-        )
+        first = passage.sentences(c.text)[:1] or [c.text]
         return Score(
             id=c.id,
             start=c.start,
             end=c.end,
-            overall=_clip(overall),
+            overall=_clip(_calibrate(overall)),
             subscores=sub,
-            reason=_reason(f),
+            reason=_reason(f, j),
             title=suggest_title(c.text),
-            hook=first if len(first) <= 120 else first[:119] + "…",
+            hook=first[0] if len(first[0]) <= 120 else first[0][:119] + "…",
             backend=self.name,
-            features=f,
+            features={k: float(v) for k, v in asdict(f).items()}
+            | {
+                "relative_loudness_db": round(relative_db, 2),
+                "words_per_second": rate,
+                "empty_talk": j.empty_talk,
+            },
         )
 
 
-def _reason(f: dict[str, float]) -> str:
+def _calibrate(raw: float) -> float:
+    """Stretch the raw worth so that the default threshold (6) sits between solid
+    passages and weak ones, and squeeze the top so that only a passage with every
+    quality comes near 10."""
+    stretched = raw * 1.3 - 1.0
+    return stretched if stretched <= 8 else 8 + (stretched - 8) * 0.5
+
+
+def _reason(f: passage.Features, j: passage.Judgement) -> str:
+    """The features that moved the score most, in plain words."""
     good = [
-        (f["opening_question"] * 3, "opens with a question"),
-        (f["opening_hook_phrases"] * 2, "hook phrase in the opening"),
-        (f["opening_story"] * 1.5, "opens a story"),
-        (min(f["numbers"], 2) * 1.5, "concrete numbers"),
-        (min(f["emotion_words"], 3), "emotional words"),
-        (min(f["payoff_phrases"], 3) * 1.5, "a clear payoff"),
-        (min(f["story_markers"], 2), "tells a story"),
-        (f["ends_complete"] * 0.5, "ends on a complete sentence"),
+        (j.specificity - 0.5, "specific, concrete words"),
+        (min(f.names, 3) / 6, f"names {f.names} people, places or things"),
+        (j.density - 0.6, "dense with information"),
+        (j.self_contained - 0.7, "stands on its own"),
+        (j.shape - 0.6, "holds together and ends on a point"),
+        (f.opening_question * 0.4, "opens with a real question"),
+        (j.hook - 0.6, "opens on something concrete"),
     ]
     bad = [
-        (f["leaning_start"] * 2, "starts mid-thought"),
-        (f["filler_rate"] * 40, "many filler words"),
-        (f["filler_sentence_share"] * 6, "stretches of filler"),
-        (f["opening_fillers"] * 2, "slow, filler-heavy opening"),
+        (3 * f.hype_share, "empty hype words"),
+        (3 * f.filler_share, "filler words"),
+        (0.5 - j.specificity, "vague, everyday words"),
+        (0.4 * f.leaning_open, "opens mid-thought"),
+        (0.2 * min(f.unresolved + f.back_references, 3), "leans on things said before"),
+        (0.3 * f.continues_after, "stops before the point is made"),
+        (f.repetition * 3, "repeats itself"),
     ]
-    pros = [label for weight, label in sorted(good, reverse=True) if weight > 0][:3]
-    cons = [label for weight, label in sorted(bad, reverse=True) if weight > 1][:2]
+    pros = [label for w, label in sorted(good, reverse=True) if w > 0.1][:3]
+    cons = [label for w, label in sorted(bad, reverse=True) if w > 0.15][:2]
     parts = []
     if pros:
         parts.append(", ".join(pros))
     if cons:
         parts.append("but " + ", ".join(cons))
-    return "; ".join(parts) or "no strong features"
+    return "; ".join(parts) or "nothing stands out"
 
 
 def make_scorer(
     backend: str,
     llm: dict[str, Any] | None = None,
-    contexts: dict[str, str] | None = None,
+    contexts: dict[str, Around] | None = None,
 ) -> Scorer:
     if backend == "heuristic":
-        return HeuristicScorer()
+        return HeuristicScorer(contexts)
     if backend == "openai":
         from reelmake.llm import LLMOptions, OpenAIScorer
 
-        return OpenAIScorer(LLMOptions(**(llm or {})), contexts)
+        before = {cid: around.before for cid, around in (contexts or {}).items()}
+        return OpenAIScorer(LLMOptions(**(llm or {})), before)
     raise ReelmakeError(
         f"score.backend {backend!r}: unknown scorer (heuristic, openai)"
     )
 
 
+def contexts_around(candidates_json: dict[str, Any]) -> dict[str, Around]:
+    """Where each candidate sits: the sentences just before and after it, and how
+    clear a break the pause at each of its edges is for this speaker."""
+    items = candidates_json.get("sentences", [])
+    by_last = {s["last_word"]: s["text"] for s in items}
+    by_first = {s["first_word"]: s["text"] for s in items}
+    candidates = candidates_json.get("candidates", [])
+    pauses = {c["first_word"]: c["pause_before"] for c in candidates if c["first_word"]}
+    usual = float(np.median(list(pauses.values()))) if pauses else 0.0
+    return {
+        c["id"]: Around(
+            before=by_last.get(c["first_word"] - 1, ""),
+            after=by_first.get(c["last_word"] + 1, ""),
+            break_before=break_strength(
+                c["pause_before"] if c["first_word"] else None, usual
+            ),
+            break_after=break_strength(c["pause_after"], usual),
+        )
+        for c in candidates
+    }
+
+
 def contexts_before(candidates_json: dict[str, Any]) -> dict[str, str]:
     """What was said just before each candidate: its preceding sentence."""
-    by_last = {s["last_word"]: s["text"] for s in candidates_json.get("sentences", [])}
     return {
-        c["id"]: by_last.get(c["first_word"] - 1, "")
-        for c in candidates_json.get("candidates", [])
+        cid: around.before for cid, around in contexts_around(candidates_json).items()
     }
 
 
@@ -298,14 +245,14 @@ def score_segments(
 ) -> list[Score]:
     """Score every candidate and write ``scores.json`` (best first)."""
     found = load_candidates(candidates)
-    scorer = make_scorer(backend, llm, contexts_before(fileio.read_json(candidates)))
+    scorer = make_scorer(backend, llm, contexts_around(fileio.read_json(candidates)))
     result = scorer.score(found, Path(audio))
     result.sort(key=lambda s: (-s.overall, s.start))
     params: dict[str, Any] = {
         "backend": backend,
         "heuristic_version": HEURISTIC_VERSION,
     }
-    data = fileio.artifact("ai_scoring", params, fileio.versions("openai"))
+    data = fileio.artifact("ai_scoring", params, fileio.versions("openai", "wordfreq"))
     usage = getattr(scorer, "usage", None)
     if usage is not None:
         params["llm"] = {k: v for k, v in (llm or {}).items() if k != "answer_cache"}
