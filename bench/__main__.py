@@ -5,6 +5,7 @@
     python -m bench --only noop hashing   # some sub-benchmarks
     python -m bench --only slurm          # two videos on a test SLURM cluster (root)
     python -m bench --only shared         # two checkouts sharing one cache folder
+    python -m bench --only quality        # the labelled quality set, old and new scorer
     python -m bench --docs docs/benchmarks.md   # also write the table there
 
 Inputs are generated (ffmpeg, espeak-ng) in a temporary folder that is removed at the
@@ -581,6 +582,34 @@ def shared(b: Bench) -> None:
            f"{times[1] / times[0]:.0%} of the first run")  # fmt: skip
 
 
+# -- 10. the labelled quality set (only with --only quality) -------------------------
+def quality(b: Bench) -> None:
+    """What the offline scorers select on the labelled episodes (bench/quality.py)."""
+    from bench import quality as q
+    from bench.baseline_scorer import KeywordScorer
+    from reelmake.scoring import HeuristicScorer
+
+    work = b.tmp / "quality"
+    work.mkdir()
+    episodes = q.make_episodes(work)
+    hashes = q.process(work, episodes)
+    labels = {e.name: e.passages for e in episodes}
+    scorers = {"keywords (before)": KeywordScorer, "heuristic": HeuristicScorer}
+    for name, (rows, per_candidate) in q.compare(work, hashes, labels, scorers).items():
+        for r in rows:
+            note = (
+                f"banter at 3 {r.banter_at_3}, recall {r.recall}, boundaries in "
+                f"pauses {r.boundaries_in_pauses}, overlaps {r.overlaps}, "
+                f"{r.clips} clips; top 3: {', '.join(r.top3)}"
+            )
+            case = f"{name}: {r.episode}, precision at 3"
+            b.emit("quality", case, r.precision_at_3, "", note=note)
+        mean = q.mean_figures(rows)
+        for key, value in mean.items():
+            b.emit("quality", f"{name}: mean {key.replace('_', ' ')}", value, "")
+        b.emit("quality", f"{name}: time per candidate", per_candidate * 1000, "ms")
+
+
 BENCHES = {
     "noop": noop,
     "hashing": hashing,
@@ -590,7 +619,7 @@ BENCHES = {
     "dag": dag,
 }
 # Run only when named with --only.
-EXTRA_BENCHES = {"slurm": slurm, "shared": shared}
+EXTRA_BENCHES = {"slurm": slurm, "shared": shared, "quality": quality}
 
 
 def machine() -> str:

@@ -1,0 +1,296 @@
+"""The labelled quality set: generated episodes, and figures for what was selected.
+
+    python -m bench.quality                 # generate, run reelmake, print the figures
+    python -m bench.quality --keep DIR      # keep the episodes and results in DIR
+
+Each episode of ``episodes.yaml`` is spoken by two espeak-ng voices into a video whose
+passages are labelled (highlight, banter, context, filler). A clip takes the label of
+the passages it mostly covers. Figures per episode:
+
+- precision at 3: the share of the first three clips that are clean clips of a
+  highlight (see ``label_of``; a missing clip counts as a miss);
+- banter at 3: the share of the first three clips that are mostly banter or
+  context-dependent talk;
+- recall: the share of highlight passages that some selected clip is a clean clip of;
+- boundaries in pauses: the share of clip edges that fall outside every spoken word;
+- overlaps: pairs of selected clips that share time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reelmake import fileio
+from reelmake.demo import make_talk
+from reelmake.passage import Around
+from reelmake.scoring import Score, Scorer, contexts_around
+from reelmake.segment import load_candidates
+from reelmake.selection import Highlight, SelectOptions, select
+from reelmake.transcribe import load_transcript
+
+EPISODES = Path(__file__).with_name("episodes.yaml")
+LABELS = ("highlight", "banter", "context", "filler")
+WEAK = frozenset({"banter", "context"})
+
+
+@dataclass(frozen=True)
+class Passage:
+    label: str
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Episode:
+    name: str
+    video: Path
+    passages: list[Passage]
+
+
+@dataclass(frozen=True)
+class Figures:
+    episode: str
+    precision_at_3: float
+    banter_at_3: float
+    recall: float
+    boundaries_in_pauses: float
+    overlaps: int
+    clips: int
+    top3: list[str]
+
+
+def load_set(path: Path = EPISODES) -> list[dict[str, Any]]:
+    episodes: list[dict[str, Any]] = yaml.safe_load(path.read_text())["episodes"]
+    for ep in episodes:
+        for label, voice, _ in ep["passages"]:
+            if label not in LABELS or voice not in ep["voices"]:
+                raise ValueError(f"{ep['name']}: bad passage label or voice {label!r}")
+    return episodes
+
+
+def make_episodes(folder: Path, size: str = "320x180") -> list[Episode]:
+    """Speak every episode into ``folder/<name>.mp4`` (one made before for the same
+    passages is kept); the labels go to ``folder/labels.json``."""
+    known = load_labels(folder) if (folder / "labels.json").exists() else {}
+    out = []
+    for ep in load_set():
+        texts = [" ".join(text.split()) for _, _, text in ep["passages"]]
+        video = folder / f"{ep['name']}.mp4"
+        old = known.get(ep["name"])
+        if video.exists() and old and [p.text for p in old] == texts:
+            out.append(Episode(ep["name"], video, old))
+            continue
+        voices = [ep["voices"][voice] for _, voice, _ in ep["passages"]]
+        video, spans = make_talk(video, texts, voices=voices, size=size)
+        passages = [
+            Passage(label, start, end, text)
+            for (label, _, _), (start, end), text in zip(
+                ep["passages"], spans, texts, strict=True
+            )
+        ]
+        out.append(Episode(ep["name"], video, passages))
+    fileio.write_json(
+        folder / "labels.json",
+        {e.name: [asdict(p) for p in e.passages] for e in out},
+    )
+    return out
+
+
+def load_labels(folder: Path) -> dict[str, list[Passage]]:
+    data = fileio.read_json(folder / "labels.json")
+    return {name: [Passage(**p) for p in items] for name, items in data.items()}
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def label_of(span: tuple[float, float], passages: Sequence[Passage]) -> str:
+    """What a clip is, judged as a creator would:
+
+    - ``highlight``: it starts where a highlight starts (within a second), covers most
+      of it (60 %), and three quarters of it is highlight speech;
+    - ``part``: mostly highlight speech, but cut into or padded with other talk;
+    - ``banter``, ``context``, ``filler``: at least half of it is that;
+    - ``mixed``: nothing makes up half of it.
+    """
+    length = max(span[1] - span[0], 1e-6)
+    share: dict[str, float] = dict.fromkeys(LABELS, 0.0)
+    for p in passages:
+        share[p.label] += _overlap(span, (p.start, p.end)) / length
+    for p in passages:
+        if (
+            p.label == "highlight"
+            and span[0] <= p.start + 1.0
+            and _overlap(span, (p.start, p.end)) >= 0.6 * (p.end - p.start)
+            and share["highlight"] >= 0.75
+        ):
+            return "highlight"
+    label, most = max(share.items(), key=lambda kv: kv[1])
+    if most < 0.5:
+        return "mixed"
+    return "part" if label == "highlight" else label
+
+
+def found(span: tuple[float, float], p: Passage, passages: Sequence[Passage]) -> bool:
+    """Whether the clip at ``span`` is a clean clip of highlight ``p``."""
+    return label_of(span, passages) == "highlight" and _overlap(
+        span, (p.start, p.end)
+    ) >= 0.6 * (p.end - p.start)
+
+
+def figures(
+    name: str,
+    highlights: Sequence[Highlight],
+    passages: Sequence[Passage],
+    words: Sequence[tuple[float, float]],
+) -> Figures:
+    spans = [(h.speech_start, h.speech_end) for h in highlights]
+    top = [label_of(s, passages) for s in spans[:3]]
+    targets = [p for p in passages if p.label == "highlight"]
+    recalled = sum(any(found(s, p, passages) for s in spans) for p in targets)
+    edges = [t for h in highlights for t in (h.start, h.end)]
+    inside = sum(any(a < t < b for a, b in words) for t in edges)
+    overlaps = sum(
+        _overlap((a.start, a.end), (b.start, b.end)) > 0
+        for i, a in enumerate(highlights)
+        for b in highlights[i + 1 :]
+    )
+    return Figures(
+        episode=name,
+        precision_at_3=round(top.count("highlight") / 3, 3),
+        banter_at_3=round(sum(t in WEAK for t in top) / 3, 3),
+        recall=round(recalled / max(len(targets), 1), 3),
+        boundaries_in_pauses=round(1 - inside / max(len(edges), 1), 3),
+        overlaps=overlaps,
+        clips=len(highlights),
+        top3=top,
+    )
+
+
+def figures_of_results(results: Path, video_hash: str, name: str,
+                       passages: Sequence[Passage]) -> Figures:  # fmt: skip
+    """Figures of what the workflow selected for one episode."""
+    from reelmake.selection import load_highlights
+
+    folder = results / video_hash
+    chosen = load_highlights(folder / "highlights" / "highlights.json")
+    words = load_transcript(folder / "transcript" / "transcript.json").words
+    return figures(name, chosen, passages, [(w.start, w.end) for w in words])
+
+
+MakeScorer = Callable[[dict[str, Around]], Scorer]
+
+
+def rescore(
+    folder: Path, make: MakeScorer, options: SelectOptions | None = None
+) -> tuple[list[Highlight], list[Score], float]:
+    """Score a processed video's candidates again in this process and select, as
+    ``score_segments`` and ``select_highlights`` would; also seconds spent scoring."""
+    path = folder / "segments" / "candidates.json"
+    candidates = load_candidates(path)
+    scorer = make(contexts_around(fileio.read_json(path)))
+    began = time.perf_counter()
+    scores = scorer.score(candidates, folder / "audio" / "audio.wav")
+    spent = time.perf_counter() - began
+    duration = float(fileio.read_json(folder / "ingest" / "video.json")["duration"])
+    chosen = select(candidates, scores, options or SelectOptions(), duration)
+    return chosen, scores, spent
+
+
+def mean_figures(rows: Sequence[Figures]) -> dict[str, float]:
+    keys = ("precision_at_3", "banter_at_3", "recall", "boundaries_in_pauses")
+    return {k: round(statistics.mean(getattr(r, k) for r in rows), 3) for k in keys}
+
+
+def process(folder: Path, episodes: Sequence[Episode]) -> dict[str, str]:
+    """Run ``reelmake run`` on the episodes in ``folder``; their results folders."""
+    run = subprocess.run(
+        [sys.executable, "-m", "reelmake.cli", "run", "--cores", "2",
+         *(str(e.video) for e in episodes)],
+        cwd=folder, capture_output=True, text=True,
+    )  # fmt: skip
+    if run.returncode:
+        raise RuntimeError(run.stdout[-3000:] + run.stderr[-3000:])
+    from reelmake.cache import get_video_hash
+
+    return {e.name: get_video_hash(str(e.video))[:16] for e in episodes}
+
+
+def print_rows(title: str, rows: Sequence[Figures]) -> None:
+    print(f"{title}")
+    print(f"  {'episode':<16} {'P@3':>5} {'B@3':>5} {'recall':>6} {'pauses':>6} "
+          f"{'overl':>5} {'clips':>5}  top 3")  # fmt: skip
+    for r in rows:
+        print(f"  {r.episode:<16} {r.precision_at_3:>5.2f} {r.banter_at_3:>5.2f} "
+              f"{r.recall:>6.2f} {r.boundaries_in_pauses:>6.2f} {r.overlaps:>5} "
+              f"{r.clips:>5}  {', '.join(r.top3)}")  # fmt: skip
+    m = mean_figures(rows)
+    print(f"  {'mean':<16} {m['precision_at_3']:>5.2f} {m['banter_at_3']:>5.2f} "
+          f"{m['recall']:>6.2f} {m['boundaries_in_pauses']:>6.2f}")  # fmt: skip
+
+
+def compare(
+    folder: Path,
+    hashes: dict[str, str],
+    labels: dict[str, list[Passage]],
+    scorers: dict[str, MakeScorer],
+) -> dict[str, tuple[list[Figures], float]]:
+    """Figures and seconds per candidate of each scorer on the processed episodes."""
+    out = {}
+    for name, make in scorers.items():
+        rows, spent, count = [], 0.0, 0
+        for episode, video_hash in hashes.items():
+            results = folder / "results" / video_hash
+            chosen, scores, seconds = rescore(results, make)
+            spent, count = spent + seconds, count + len(scores)
+            words = load_transcript(results / "transcript" / "transcript.json").words
+            rows.append(
+                figures(episode, chosen, labels[episode],
+                        [(w.start, w.end) for w in words])
+            )  # fmt: skip
+        out[name] = (rows, spent / max(count, 1))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--json", action="store_true", help="also print JSON lines")
+    args = parser.parse_args(argv)
+    from bench.baseline_scorer import KeywordScorer
+    from reelmake.scoring import HeuristicScorer
+
+    with tempfile.TemporaryDirectory(prefix="reelmake-bench-") as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        episodes = make_episodes(folder)
+        labels = {e.name: e.passages for e in episodes}
+        hashes = process(folder, episodes)
+        results = compare(
+            folder, hashes, labels,
+            {"keywords (old heuristic)": KeywordScorer, "heuristic": HeuristicScorer},
+        )  # fmt: skip
+        for name, (rows, per_candidate) in results.items():
+            print_rows(f"{name}: {per_candidate * 1000:.3f} ms per candidate", rows)
+            if args.json:
+                for r in rows:
+                    print(json.dumps({"scorer": name, **asdict(r)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
