@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -266,10 +266,31 @@ def compare(
     return out
 
 
+def ablations() -> dict[str, MakeScorer]:
+    """The heuristic with one of its qualities left out, and without the pauses."""
+    from reelmake.scoring import WEIGHTS, HeuristicScorer
+
+    def without(name: str) -> MakeScorer:
+        return lambda contexts: HeuristicScorer(contexts, {name: 0.0})
+
+    def deaf(contexts: dict[str, Around]) -> Scorer:
+        flat = {k: replace(a, break_before=1.0, break_after=1.0)
+                for k, a in contexts.items()}  # fmt: skip
+        return HeuristicScorer(flat)
+
+    out = {f"heuristic without {name}": without(name) for name in WEIGHTS}
+    out["heuristic without pause breaks"] = deaf
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.quality")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--json", action="store_true", help="also print JSON lines")
+    parser.add_argument(
+        "--ablate", action="store_true",
+        help="also score with each quality of the heuristic left out in turn",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     from bench.baseline_scorer import KeywordScorer
     from reelmake.scoring import HeuristicScorer
@@ -280,10 +301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         episodes = make_episodes(folder)
         labels = {e.name: e.passages for e in episodes}
         hashes = process(folder, episodes)
-        results = compare(
-            folder, hashes, labels,
-            {"keywords (old heuristic)": KeywordScorer, "heuristic": HeuristicScorer},
-        )  # fmt: skip
+        scorers: dict[str, MakeScorer] = {
+            "keywords (old heuristic)": KeywordScorer,
+            "heuristic": HeuristicScorer,
+        }
+        if args.ablate:
+            scorers.update(ablations())
+        results = compare(folder, hashes, labels, scorers)
         for name, (rows, per_candidate) in results.items():
             print_rows(f"{name}: {per_candidate * 1000:.3f} ms per candidate", rows)
             if args.json:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import wave
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +24,17 @@ SUBSCORES = ("hook", "emotion", "self_contained", "payoff")
 # Sub-scores of the offline scorer beyond the four every backend gives.
 CONTENT_SUBSCORES = ("specificity", "density")
 HEURISTIC_VERSION = 2
+# How much each judged quality adds to the offline score (and how much empty talk
+# takes away); the benchmark of the labelled set can leave one out to see its effect.
+WEIGHTS = {
+    "specificity": 0.28,
+    "density": 0.14,
+    "self_contained": 0.26,
+    "shape": 0.18,
+    "hook": 0.06,
+    "energy": 0.08,
+    "empty_talk": 0.8,
+}
 
 
 @dataclass(frozen=True)
@@ -93,8 +104,13 @@ class HeuristicScorer:
 
     name = "heuristic"
 
-    def __init__(self, contexts: dict[str, Around] | None = None) -> None:
+    def __init__(
+        self,
+        contexts: dict[str, Around] | None = None,
+        weights: Mapping[str, float] | None = None,
+    ) -> None:
         self.contexts = contexts or {}
+        self.weights = {**WEIGHTS, **(weights or {})}
 
     def score(self, candidates: Sequence[Candidate], audio: Path) -> list[Score]:
         levels = loudness(audio, [(c.start, c.end) for c in candidates])
@@ -115,15 +131,16 @@ class HeuristicScorer:
             + 0.3 * min(f.first_person / 0.05, 1.0)
         ))  # fmt: skip
         unclear = 1 - min(c.mean_probability / 0.6, 1.0)  # the transcriber was unsure
+        w = self.weights
         worth = (
-            0.28 * j.specificity
-            + 0.14 * j.density
-            + 0.26 * j.self_contained
-            + 0.18 * j.shape
-            + 0.06 * j.hook
-            + 0.08 * energy
+            w["specificity"] * j.specificity
+            + w["density"] * j.density
+            + w["self_contained"] * j.self_contained
+            + w["shape"] * j.shape
+            + w["hook"] * j.hook
+            + w["energy"] * energy
         )
-        overall = 10 * (worth - 0.8 * j.empty_talk - 0.3 * unclear)
+        overall = 10 * (worth - w["empty_talk"] * j.empty_talk - 0.3 * unclear)
         sub = {
             "hook": _clip(10 * j.hook - 5 * j.empty_talk),
             "emotion": _clip(10 * energy),
