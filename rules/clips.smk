@@ -1,14 +1,16 @@
-"""Clips: one frame-exact re-encoded clip per highlight, with its captions.
+"""Clips: one frame-exact clip per highlight, with its captions.
 
-input:  the source (ancient), highlights/highlights.json, transcript.json, video.json
-output: results/{video_hash}/clips/{clip}.{mp4,srt,vtt}, {clip} = rank + title slug
+input:  the source (ancient), the clip's own description (highlights/clips/{clip}.json,
+        not the whole selection), transcript.json, video.json
+output: results/{video_hash}/clips/{clip}.{mp4,srt,vtt}; {clip} names the span and the
+        picture settings (see selection.clip_key), ranked names are links in ranked/
 """
 
 
 rule cut_clip:
     input:
         source=get_source,
-        highlights=stage_output("selection", "highlights_path"),
+        highlight="results/{video_hash}/highlights/clips/{clip}.json",
         transcript=stage_output("transcription", "transcript_path"),
         video_json=stage_output("ingest", "video_json"),
     output:
@@ -26,8 +28,8 @@ rule cut_clip:
         "results/{video_hash}/benchmarks/cut_clip/{clip}.tsv"
     conda:
         "../environment.yml"
-    threads: config["clips"]["threads"]
+    threads: clip_threads
     params:
-        options={k: v for k, v in config["clips"].items() if k != "threads"},
+        options=clip_picture(),
     script:
         "../scripts/cut_clip.py"

@@ -40,7 +40,7 @@ SHARED_CACHE = (
 
 wildcard_constraints:
     video_hash="[0-9a-f]{16}",
-    clip="[0-9][0-9]+-[a-z0-9-]+",
+    clip="[0-9]{8}-[0-9]{8}-[0-9a-f]{8}",
     chunk="[0-9]{3}",
 
 
@@ -103,6 +103,27 @@ def select_options():
         if opts[key] is None:
             opts[key] = band[key]
     return opts
+
+
+def clip_picture():
+    """The clip settings that shape a clip's picture (and so its name)."""
+    return {k: v for k, v in config["clips"].items() if k != "threads"}
+
+
+def clip_threads(wildcards):
+    """Threads of one clip's encoder: the configured count, or more when fewer clips
+    wait to be cut than there are cores, so that no core sits idle."""
+    wanted = config["clips"]["threads"]
+    folder = RESULTS / wildcards.video_hash / "clips"
+    waiting = [c for c in _clip_names(wildcards.video_hash)
+               if not (folder / f"{c}.mp4").exists()]  # fmt: skip
+    try:
+        cores = workflow.cores
+    except WorkflowError:  # a run that sets no cores (--report, say)
+        return wanted
+    if not isinstance(cores, int):
+        return wanted
+    return max(wanted, cores // max(len(waiting), 1))
 
 
 def llm_options():

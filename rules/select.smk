@@ -2,7 +2,10 @@
 
 input:  results/{video_hash}/segments/candidates.json, scores/scores.json,
         ingest/video.json (duration)
-output: results/{video_hash}/highlights/highlights.json, in rank order
+output: results/{video_hash}/highlights/highlights.json, in rank order, and beside it
+        highlights/clips/{clip}.json, one description per clip, rewritten only when
+        it changes (cut_clip reads its own; they are not declared outputs, so that a
+        clip whose description did not change is not cut again)
 """
 
 
@@ -22,5 +25,6 @@ checkpoint select_highlights:
         "../environment.yml"
     params:
         options=select_options(),
+        picture=clip_picture(),
     script:
         "../scripts/select_highlights.py"

@@ -11,4 +11,5 @@ adapter.run(
     video_json=snakemake.input.video_json,
     highlights=snakemake.output.highlights,
     options=SelectOptions(**snakemake.params.options),
+    picture=snakemake.params.picture,
 )

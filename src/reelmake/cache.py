@@ -59,7 +59,7 @@ def stage_files(folder: Path, chosen: Iterable[stages.Stage]) -> list[Path]:
         found += [p for p in folder.glob(f"logs/{s.rule}*") if p.is_file()]
         found += [p for p in folder.glob(f"benchmarks/{s.rule}*") if p.is_file()]
         for pattern in s.helpers:
-            found += [p for p in folder.glob(pattern) if p.is_file()]
+            found += [p for p in folder.glob(pattern) if p.is_file() or p.is_symlink()]
     state = folder / stages.STATE_FILE
     if state.exists():
         found.append(state)

@@ -39,7 +39,7 @@ def build_timeline(
         # The same frame rounding as cut_clip, so the EDL matches the clip files.
         first, last = round(h.start * rate), round(h.end * rate)
         clip = otio.schema.Clip(
-            name=h.clip,
+            name=h.ranked or h.clip,
             media_reference=reference.clone(),
             source_range=otio.opentime.TimeRange(
                 otio.opentime.RationalTime(first, rate),

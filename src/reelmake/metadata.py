@@ -43,6 +43,7 @@ def clip_metadata(h: Highlight, files: dict[str, str]) -> dict[str, Any]:
     return {
         "rank": h.rank,
         "clip": h.clip,
+        "ranked": h.ranked,
         "title": h.title,
         "description": description(h),
         "hashtags": hashtags(h.text),
@@ -61,7 +62,9 @@ def clip_metadata(h: Highlight, files: dict[str, str]) -> dict[str, Any]:
 
 
 CSV_FIELDS = ("rank", "clip", "title", "score", "source_start", "source_end",
-              "duration", "reason", "hashtags", "description", "video")  # fmt: skip
+              "duration", "reason", "hashtags", "description", "video",
+              "ranked_video")  # fmt: skip
+RANKED_DIR = "ranked"
 
 
 def _clips_dir(metadata_file: str | os.PathLike[str]) -> Path:
@@ -110,19 +113,42 @@ def write_table(
     clip_jsons: Sequence[str | os.PathLike[str]],
     table: str | os.PathLike[str],
 ) -> list[dict[str, Any]]:
-    """``clips.csv`` in rank order; files of clips no longer selected are removed."""
+    """``clips.csv`` in rank order, and ``ranked/``: a link per clip file under its
+    rank and title ("01-the-best-clip.mp4"). Files of clips no longer selected go."""
     rows = sorted((fileio.read_json(p) for p in clip_jsons), key=lambda r: r["rank"])
     keep = {h.clip for h in load_highlights(highlights)}
+    folder = Path(table).parent.parent
     _remove_stale(_clips_dir(table), Path(table).parent, keep)
+    links = link_ranked(folder, rows)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow(
-            {**row, "hashtags": " ".join(row["hashtags"]), "video": row["files"]["mp4"]}
-        )
+            {**row, "hashtags": " ".join(row["hashtags"]),
+             "video": row["files"]["mp4"],
+             "ranked_video": links.get(row["clip"], "")}
+        )  # fmt: skip
     fileio.write_text(table, buffer.getvalue())
     return rows
+
+
+def link_ranked(folder: Path, rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Rebuild ``folder/ranked/`` (relative links, cheap to remake); the link of each
+    clip's video by clip name."""
+    ranked = folder / RANKED_DIR
+    ranked.mkdir(exist_ok=True)
+    for old in ranked.iterdir():
+        if old.is_symlink() or old.is_file():
+            old.unlink()
+    out = {}
+    for row in rows:
+        name = row.get("ranked") or row["clip"]
+        for ext in ("mp4", "srt", "vtt"):
+            target = Path(os.pardir) / "clips" / f"{row['clip']}.{ext}"
+            (ranked / f"{name}.{ext}").symlink_to(target)
+        out[row["clip"]] = str(ranked / f"{name}.mp4")
+    return out
 
 
 def _remove_stale(clips: Path, meta: Path, keep: set[str]) -> None:

@@ -2,15 +2,27 @@
 
 Every knob here is a param of ``select_highlights`` only, so changing one re-runs
 selection and what follows, never transcription or scoring.
+
+A clip is named by what it is, not by its rank: its span and the settings that shape
+its picture (:func:`clip_key`). Beside ``highlights.json`` the selection keeps one small
+description per clip (``highlights/clips/<clip>.json``), rewritten only when it
+changes, and each ``cut_clip`` job reads only its own: a changed threshold or top-k
+cuts only the clips that did not exist before. The readable, ranked name
+("01-the-best-clip") is ``Highlight.ranked``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import xxhash
 
 from reelmake import fileio
 from reelmake.scoring import Score, load_scores
@@ -47,10 +59,24 @@ class Highlight:
     hook: str
     text: str
     backend: str
+    ranked: str = ""  # rank and title: "01-the-best-clip"
 
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+# The format of a clip's description; a new one re-cuts every clip.
+DESCRIPTION_VERSION = 1
+
+
+def clip_key(start: float, end: float, picture: Mapping[str, Any]) -> str:
+    """A clip's name from what it is: its span in milliseconds and a digest of the
+    settings that shape its picture ("00012340-00045670-1f3a9c2e")."""
+    digest = xxhash.xxh3_64(
+        json.dumps({"v": DESCRIPTION_VERSION, **picture}, sort_keys=True).encode()
+    ).hexdigest()[:8]
+    return f"{round(start * 1000):08d}-{round(end * 1000):08d}-{digest}"
 
 
 def slugify(text: str, limit: int = 48) -> str:
@@ -78,6 +104,7 @@ def select(
     scores: Sequence[Score],
     options: SelectOptions,
     video_duration: float,
+    picture: Mapping[str, Any] | None = None,
 ) -> list[Highlight]:
     """Greedy by score: a candidate is kept when it is in the length band, above the
     threshold, and at least ``min_gap`` away from every better one kept before it."""
@@ -106,7 +133,7 @@ def select(
             Highlight(
                 rank=rank,
                 id=s.id,
-                clip=f"{rank:02d}-{slugify(s.title)}",
+                clip=clip_key(start, end, picture or {}),
                 start=start,
                 end=end,
                 speech_start=c.start,
@@ -118,9 +145,57 @@ def select(
                 hook=s.hook,
                 text=c.text,
                 backend=s.backend,
+                ranked=f"{rank:02d}-{slugify(s.title)}",
             )
         )
     return out
+
+
+def description(h: Highlight, picture: Mapping[str, Any]) -> dict[str, Any]:
+    """What cutting one clip needs, and nothing that changes with its rank."""
+    return {
+        "schema_version": DESCRIPTION_VERSION,
+        "stage": "selection",
+        "clip": h.clip,
+        "start": h.start,
+        "end": h.end,
+        "speech_start": h.speech_start,
+        "speech_end": h.speech_end,
+        "picture": dict(picture),
+    }
+
+
+def descriptions_dir(highlights: str | os.PathLike[str]) -> Path:
+    return Path(highlights).parent / "clips"
+
+
+def write_descriptions(
+    chosen: Sequence[Highlight],
+    picture: Mapping[str, Any],
+    folder: Path,
+) -> None:
+    """One description per clip in ``folder``, written only when it changed (so the
+    clip's cut stays up to date); descriptions of clips no longer chosen go."""
+    folder.mkdir(parents=True, exist_ok=True)
+    keep = set()
+    for h in chosen:
+        path = folder / f"{h.clip}.json"
+        keep.add(path.name)
+        wanted = description(h, picture)
+        try:
+            if fileio.read_json(path) == wanted:
+                continue
+        except (OSError, ValueError):
+            pass
+        fileio.write_json(path, wanted)
+    for old in folder.glob("*.json"):
+        if old.name not in keep:
+            old.unlink()
+
+
+def load_description(path: str | os.PathLike[str]) -> dict[str, Any]:
+    data: dict[str, Any] = fileio.read_json(path)
+    return data
 
 
 def select_highlights(
@@ -129,10 +204,19 @@ def select_highlights(
     video_json: str | os.PathLike[str],
     highlights: str | os.PathLike[str],
     options: SelectOptions,
+    picture: Mapping[str, Any] | None = None,
 ) -> list[Highlight]:
+    """Select and write ``highlights.json`` in rank order, with one description per
+    clip beside it (``picture``: the clip settings that shape a clip's picture)."""
+    picture = picture or {}
     duration = float(fileio.read_json(video_json)["duration"])
-    chosen = select(load_candidates(candidates), load_scores(scores), options, duration)
-    data = fileio.artifact("selection", asdict(options), fileio.versions())
+    chosen = select(
+        load_candidates(candidates), load_scores(scores), options, duration, picture
+    )
+    write_descriptions(chosen, picture, descriptions_dir(highlights))
+    data = fileio.artifact(
+        "selection", asdict(options) | {"picture": dict(picture)}, fileio.versions()
+    )
     data.update(
         highlight_count=len(chosen),
         highlights=[asdict(h) | {"duration": round(h.duration, 3)} for h in chosen],

@@ -168,6 +168,8 @@ STAGES: tuple[Stage, ...] = (
         "select_highlights",
         {"highlights_path": SELECTION_FILE},
         _selection,
+        # One description per clip, read by that clip's cut (see selection.py).
+        helpers=("highlights/clips/*.json",),
     ),
     Stage(
         "clips",
@@ -186,6 +188,8 @@ STAGES: tuple[Stage, ...] = (
         {"table_path": "metadata/clips.csv"},
         _metadata,
         per_clip={"json": "metadata/{clip}.json"},
+        # Links to the clips under their rank and title, remade with the table.
+        helpers=("ranked/*",),
     ),
 )
 STATE_FILE = "stage_state.json"

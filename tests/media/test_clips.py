@@ -1,6 +1,7 @@
 """Real clips cut from a generated talk: exact spans, captions, shapes, safe names."""
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from reelmake import fileio
 from reelmake.clips import ClipOptions, cut_clip, output_size
 from reelmake.media import extract_audio, ingest_video
+from reelmake.metadata import link_ranked
 from reelmake.scoring import score_segments
 from reelmake.segment import SegmentOptions, segment_transcript
 from reelmake.selection import SelectOptions, select_highlights, slugify
@@ -39,14 +41,11 @@ def pipeline(long_speech_video: Path, tmp_path_factory: pytest.TempPathFactory):
         d / "c.json",
         d / "s.json",
         d / "video.json",
-        d / "h.json",
+        d / "highlights" / "h.json",
         SelectOptions(threshold=0, top_k=3, min_seconds=4, max_seconds=12, min_gap=0.5),
     )
-    data = fileio.read_json(d / "h.json")
+    data = fileio.read_json(d / "highlights" / "h.json")
     assert len(data["highlights"]) == 3
-    first = data["highlights"][0]
-    first["title"], first["clip"] = ODD_TITLE, f"01-{slugify(ODD_TITLE)}"
-    fileio.write_json(d / "h.json", data)
     return d, data["highlights"]
 
 
@@ -60,11 +59,11 @@ def _probe(path: Path) -> dict:
 
 
 def _cut(d: Path, source: Path, h: dict, options: ClipOptions, name: str) -> Path:
-    out = d / "clips" / name
+    out = d / name / "clips"
     cut_clip(
-        source, d / "h.json", d / "t.json", d / "video.json", h["clip"],
-        out / f"{h['clip']}.mp4", out / f"{h['clip']}.srt", out / f"{h['clip']}.vtt",
-        options,
+        source, d / "highlights" / "clips" / f"{h['clip']}.json", d / "t.json",
+        d / "video.json", out / f"{h['clip']}.mp4", out / f"{h['clip']}.srt",
+        out / f"{h['clip']}.vtt", options,
     )  # fmt: skip
     return out / f"{h['clip']}.mp4"
 
@@ -86,16 +85,21 @@ def test_clip_duration_matches_its_span_within_a_frame(pipeline, long_speech_vid
         assert any(s["codec_type"] == "audio" for s in info["streams"])
 
 
-def test_odd_title_gives_a_safe_name_inside_the_folder(pipeline, long_speech_video):
+def test_clips_are_named_by_span_and_ranked_links_are_safe(pipeline, long_speech_video):
     d, highlights = pipeline
-    clip = _cut(
-        d, long_speech_video, highlights[0], ClipOptions(preset="ultrafast"), "odd"
-    )
-    assert clip.name == "01-etc-x-a-b.mp4"
-    assert clip.parent == d / "clips" / "odd"
-    assert sorted(p.name for p in clip.parent.iterdir()) == [
+    h = highlights[0]
+    clip = _cut(d, long_speech_video, h, ClipOptions(preset="ultrafast"), "odd")
+    assert re.fullmatch(r"[0-9]{8}-[0-9]{8}-[0-9a-f]{8}\.mp4", clip.name)
+    assert clip.name.startswith(f"{round(h['start'] * 1000):08d}-")
+    # The readable name, made from an odd title, is a link inside ranked/.
+    ranked = f"01-{slugify(ODD_TITLE)}"
+    links = link_ranked(d / "odd", [{"clip": clip.stem, "ranked": ranked}])
+    folder = d / "odd" / "ranked"
+    assert sorted(p.name for p in folder.iterdir()) == [
         "01-etc-x-a-b.mp4", "01-etc-x-a-b.srt", "01-etc-x-a-b.vtt",
     ]  # fmt: skip
+    assert links == {clip.stem: str(folder / "01-etc-x-a-b.mp4")}
+    assert (folder / "01-etc-x-a-b.mp4").resolve(strict=True) == clip.resolve()
 
 
 def test_captions_lie_inside_the_clip_and_match_the_transcript(

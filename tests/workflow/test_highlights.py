@@ -7,13 +7,17 @@ from pathlib import Path
 import pytest
 
 from reelmake.demo import DEMO_STRONG_PHRASES
-from reelmake.scoring import CONTENT_SUBSCORES, SUBSCORES
+from reelmake.scoring import CONTENT_SUBSCORES, SUBSCORES, load_scores
+from reelmake.segment import load_candidates
+from reelmake.selection import SelectOptions, select
 from tests.conftest import (
+    REPORT_RULES,
     assert_ran,
     only_hash,
     reelmake,
     reelmake_with_config,
     results_of,
+    rules_run,
 )
 
 pytestmark = pytest.mark.workflow
@@ -96,7 +100,9 @@ def test_threshold_change_reruns_only_selection_onwards(talk) -> None:
     cut = before[-1]["overall"] + 0.01  # drops the last clip
     run = reelmake_with_config(video, f"select:\n  threshold: {cut}\n", workdir)
     assert run.returncode == 0, run.stderr
-    assert_ran(run.stderr, AFTER_SELECTION)
+    # No clip is cut again: the others' descriptions did not change.
+    assert_ran(run.stderr, AFTER_SELECTION - {"cut_clip"})
+    assert "cut_clip" not in rules_run(run.stderr)
     after = _json(folder / "highlights/highlights.json")["highlights"]
     assert [h["clip"] for h in after] == [h["clip"] for h in before[:-1]]
     # The dropped clip's files are gone; the table lists the current clips.
@@ -106,8 +112,53 @@ def test_threshold_change_reruns_only_selection_onwards(talk) -> None:
     assert not (folder / "metadata" / f"{before[-1]['clip']}.json").exists()
 
 
+def _threshold_adding_one_clip(folder: Path) -> float:
+    """The highest threshold under which the selection gains exactly one clip."""
+    chosen = _json(folder / "highlights/highlights.json")
+    params = {k: v for k, v in chosen["params"].items() if k != "picture"}
+    candidates = load_candidates(folder / "segments/candidates.json")
+    scores = load_scores(folder / "scores/scores.json")
+    duration = _json(folder / "ingest/video.json")["duration"]
+    count = chosen["highlight_count"]
+    for s in sorted(scores, key=lambda s: -s.overall):
+        if s.overall >= params["threshold"]:
+            continue
+        options = SelectOptions(**{**params, "threshold": s.overall})
+        found = len(select(candidates, scores, options, duration))
+        if found == count + 1:
+            return s.overall
+        assert found == count, "no threshold adds exactly one clip"
+    raise AssertionError("no lower score adds a clip")
+
+
+def test_a_threshold_that_adds_a_clip_cuts_only_that_clip(talk) -> None:
+    workdir, video, folder = talk
+    assert reelmake("run", video, cwd=workdir).returncode == 0  # the defaults
+    before = {p: p.stat().st_mtime_ns for p in (folder / "clips").iterdir()}
+    threshold = _threshold_adding_one_clip(folder)
+    run = reelmake_with_config(video, f"select:\n  threshold: {threshold}\n", workdir)
+    assert run.returncode == 0, run.stderr
+    assert rules_run(run.stderr).count("cut_clip") == 1
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    after = _json(folder / "highlights/highlights.json")["highlights"]
+    assert len(after) == len(before) // 3 + 1
+    ranked = sorted(p.name for p in (folder / "ranked").glob("*.mp4"))
+    assert ranked == sorted(f"{h['ranked']}.mp4" for h in after)
+    assert all((folder / "ranked" / name).resolve(strict=True) for name in ranked)
+    # Set back: nothing is cut again, and the extra clip is no longer listed.
+    run = reelmake("run", video, cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    assert "cut_clip" not in rules_run(run.stderr)
+    assert {p for p in (folder / "clips").iterdir()} == set(before)
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    assert len(list((folder / "ranked").glob("*.mp4"))) == len(before) // 3
+
+
 def test_pause_gap_change_reruns_segmentation_onwards(talk) -> None:
     workdir, video, _ = talk
     run = reelmake_with_config(video, "segment:\n  pause_gap: 0.25\n", workdir)
     assert run.returncode == 0, run.stderr
-    assert_ran(run.stderr, AFTER_SEGMENTATION)
+    # Clips whose span the new segmentation keeps are not cut again.
+    ran = set(rules_run(run.stderr))
+    expected = AFTER_SEGMENTATION - {"cut_clip"}
+    assert expected <= ran <= AFTER_SEGMENTATION | REPORT_RULES, sorted(ran)

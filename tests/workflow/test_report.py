@@ -27,7 +27,11 @@ def talk(tmp_path_factory: pytest.TempPathFactory, long_speech_video: Path):
     workdir = tmp_path_factory.mktemp("report")
     video = workdir / "talk.mp4"
     shutil.copy(long_speech_video, video)
-    run = reelmake("run", video, cwd=workdir)
+    # A low threshold: the report is shown with three clips (the talk has two that
+    # pass the default one).
+    low = workdir / "low-threshold.yaml"
+    low.write_text("select:\n  threshold: 3.0\n")
+    run = reelmake("run", video, "--configfile", low, cwd=workdir)
     assert run.returncode == 0, run.stderr
     assert "progress: talk.mp4: transcription done (3/8 stages)" in run.stderr
     return workdir, video, results_of(workdir) / only_hash(workdir)
@@ -97,7 +101,7 @@ def test_editor_exports_are_frame_exact(talk) -> None:
     chosen = highlights["highlights"]
     timeline = otio.adapters.read_from_file(str(folder / "export/timeline.otio"))
     clips = list(timeline.find_clips())
-    assert [c.name for c in clips] == [h["clip"] for h in chosen]
+    assert [c.name for c in clips] == [h["ranked"] for h in chosen]
     for clip, h in zip(clips, chosen, strict=True):
         rng = clip.source_range
         assert rng.start_time.rate == 25
