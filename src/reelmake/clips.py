@@ -6,18 +6,22 @@ Stream copy would start at the previous keyframe, so clips are re-encoded (H.264
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
-from reelmake import captions, fileio
+from reelmake import captions, fileio, smartcut
 from reelmake.errors import ReelmakeError
 from reelmake.media import tool
-from reelmake.selection import Highlight, load_highlights
+from reelmake.selection import load_description
 from reelmake.transcribe import Word, load_transcript
+
+log = logging.getLogger(__name__)
 
 ASPECTS = {"9:16": Fraction(9, 16), "1:1": Fraction(1, 1), "16:9": Fraction(16, 9)}
 POSITIONS = {"bottom": 2, "center": 5, "top": 8}  # ASS numpad alignment
@@ -34,6 +38,7 @@ class ClipOptions:
     highlight_colour: str = "FFFF00"  # RGB hex
     crf: int = 20
     preset: str = "veryfast"
+    smart_cut: bool = True
 
 
 def output_size(
@@ -70,8 +75,8 @@ def snap(seconds: float, fps: float) -> float:
     return round(round(seconds * fps) / fps, 6)
 
 
-def clip_words(words: list[Word], h: Highlight) -> list[Word]:
-    return [w for w in words if w.start >= h.start - 1e-6 and w.end <= h.end + 1e-6]
+def clip_words(words: list[Word], start: float, end: float) -> list[Word]:
+    return [w for w in words if w.start >= start - 1e-6 and w.end <= end + 1e-6]
 
 
 def _ass_time(seconds: float) -> str:
@@ -139,53 +144,115 @@ def to_ass(
     return "\n".join(lines) + "\n"
 
 
+# Burned captions: an ASS script of this name in the folder ffmpeg runs in.
+CAPTIONS_FILE = "captions.ass"
+
+
+def encode_command(
+    source: str | os.PathLike[str],
+    start: float,
+    end: float,
+    fps: float,
+    size: tuple[int, int],
+    options: ClipOptions,
+    threads: int,
+    out: str | os.PathLike[str],
+) -> list[str]:
+    """The ffmpeg command that encodes a whole clip (run in a folder holding
+    ``CAPTIONS_FILE`` when captions are burned in)."""
+    vf = video_filter(*size, options.aspect, options.max_height)
+    if options.burn_captions:
+        # The filter is given a bare name in its own folder: no escaping needed.
+        vf += f",subtitles={CAPTIONS_FILE}"
+    return [
+        tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-ss", f"{start:.6f}", "-i", os.path.abspath(source),
+        "-t", f"{end - start:.6f}",
+        "-map", "0:v:0", "-map", "0:a:0",
+        "-vf", vf, "-r", f"{fps:g}",
+        "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
+        "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
+        "-movflags", "+faststart", "-threads", str(threads),
+        "-f", "mp4", os.path.abspath(out),
+    ]  # fmt: skip
+
+
+def _smart_cut(
+    source: str | os.PathLike[str],
+    start: float,
+    end: float,
+    size: tuple[int, int],
+    video: str | os.PathLike[str],
+    options: ClipOptions,
+    threads: int,
+) -> bool:
+    """Cut ``video`` by copying the middle (see :mod:`reelmake.smartcut`) when the
+    clip keeps the source's picture; False, with the reason logged, when it can't."""
+    same = output_size(*size, options.aspect, options.max_height) == size
+    if not options.smart_cut:
+        why = "smart cut is off (clips.smart_cut: false)"
+    elif options.aspect != "source" or options.burn_captions or not same:
+        why = "the clip's picture differs from the source's (crop, scale or captions)"
+    else:
+        src = smartcut.describe(source)
+        plan = smartcut.plan(source, start, end, src)
+        if isinstance(plan, str):
+            why = plan
+        else:
+            try:
+                with fileio.atomic_path(video) as out:
+                    smartcut.cut(source, plan, src, out, options.crf, options.preset,
+                                 threads)  # fmt: skip
+            except ReelmakeError as error:
+                why = f"the smart cut failed: {error}"
+            else:
+                log.info(
+                    "smart cut: copied %.2f of %.2f s from the source, encoded "
+                    "%.2f s at the start and %.2f s at the end",
+                    plan.last_key - plan.first_key, end - start,
+                    plan.first_key - start, end - plan.last_key,
+                )  # fmt: skip
+                return True
+    log.info("full re-encode: %s", why)
+    return False
+
+
 def cut_clip(
     source: str | os.PathLike[str],
-    highlights: str | os.PathLike[str],
+    highlight: str | os.PathLike[str],
     transcript: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
-    clip: str,
     video: str | os.PathLike[str],
     srt: str | os.PathLike[str],
     vtt: str | os.PathLike[str],
     options: ClipOptions,
     threads: int = 1,
-) -> Highlight:
-    """Cut one highlight (named ``clip``) to ``video`` with its caption files."""
-    chosen = {h.clip: h for h in load_highlights(highlights)}
-    if clip not in chosen:
-        raise ReelmakeError(f"{highlights}: no highlight named {clip!r}")
-    h = chosen[clip]
+) -> dict[str, Any]:
+    """Cut the clip that ``highlight`` (its description, see
+    :func:`selection.description`) names to ``video``, with its caption files."""
+    h = load_description(highlight)
+    clip = h["clip"]
     info = fileio.read_json(video_json)
     stream = next(s for s in info["streams"] if s["kind"] == "video")
     fps = float(stream["fps"] or 25.0)
-    start, end = snap(h.start, fps), snap(h.end, fps)
-    words = clip_words(load_transcript(transcript).words, h)
+    start, end = snap(h["start"], fps), snap(h["end"], fps)
+    words = clip_words(load_transcript(transcript).words, h["start"], h["end"])
     cues = captions.cues_from_words(words, offset=start)
     cues = [captions.Cue(c.start, min(c.end, end - start), c.text) for c in cues]
     fileio.write_text(srt, captions.to_srt(cues))
     fileio.write_text(vtt, captions.to_vtt(cues))
 
     width, height = int(stream["width"]), int(stream["height"])
-    vf = video_filter(width, height, options.aspect, options.max_height)
+    if _smart_cut(source, start, end, (width, height), video, options, threads):
+        return h
     with tempfile.TemporaryDirectory() as tmp, fileio.atomic_path(video) as out:
         if options.burn_captions:
             size = output_size(width, height, options.aspect, options.max_height)
-            ass = Path(tmp) / "captions.ass"
+            ass = Path(tmp) / CAPTIONS_FILE
             ass.write_text(to_ass(cues, words, start, size, options), encoding="utf-8")
-            # The filter is given a bare name in its own folder: no escaping needed.
-            vf += ",subtitles=captions.ass"
-        cmd = [
-            tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-            "-ss", f"{start:.6f}", "-i", os.path.abspath(source),
-            "-t", f"{end - start:.6f}",
-            "-map", "0:v:0", "-map", "0:a:0",
-            "-vf", vf, "-r", f"{fps:g}",
-            "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
-            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
-            "-movflags", "+faststart", "-threads", str(threads),
-            "-f", "mp4", os.path.abspath(out),
-        ]  # fmt: skip
+        cmd = encode_command(
+            source, start, end, fps, (width, height), options, threads, out
+        )
         result = subprocess.run(
             cmd, cwd=tmp, capture_output=True, text=True, check=False
         )
