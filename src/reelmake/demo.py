@@ -110,9 +110,20 @@ def make_talk(
     audio: bool = True,
     faststart: bool = False,
     voices: Sequence[str] | None = None,
+    preset: str = "ultrafast",
+    keyframe_seconds: float | None = None,
 ) -> tuple[Path, list[tuple[float, float]]]:
     """:func:`make_video`, also returning where each paragraph is spoken (start and
-    end in seconds); paragraph ``i`` is spoken in ``voices[i]`` when given."""
+    end in seconds); paragraph ``i`` is spoken in ``voices[i]`` when given.
+
+    ``preset`` is x264's (``veryfast`` writes B-frames, as cameras and editors do);
+    ``keyframe_seconds`` puts a keyframe exactly that often, as streaming encoders do.
+    """
+    keys = (
+        ["-g", str(round(keyframe_seconds * fps)), "-keyint_min",
+         str(round(keyframe_seconds * fps)), "-sc_threshold", "0"]
+        if keyframe_seconds else []
+    )  # fmt: skip
     if voices is not None and len(voices) != len(paragraphs or ()):
         raise ValueError("give one voice per paragraph")
     spans: list[tuple[float, float]] = []
@@ -153,7 +164,7 @@ def make_talk(
         flags = ["-movflags", "+faststart"] if faststart else []
         subprocess.run(
             [tool("ffmpeg"), "-nostdin", "-v", "error", "-y", *inputs, *duration,
-             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+             "-c:v", "libx264", "-preset", preset, *keys, "-pix_fmt", "yuv420p",
              *audio_codec, *flags, str(target)],
             check=True,
         )  # fmt: skip
