@@ -11,7 +11,13 @@ be told to misbehave:
     malformed   text that is not JSON for the first --bad requests
     truncated   a cut-off answer (finish_reason "length") for the first --bad requests
     invalid     items out of range or missing for the first --bad requests
+                (transcript chunks: a pick beyond the last sentence, one reversed)
+    long        transcript chunks: one pick of the whole chunk, always
     broken      always 500
+
+A request is a batch of passages (JSON after "Passages:"), a transcript chunk
+(numbered lines after "Transcript:"), a batch of clips for copy (JSON after "Clips:")
+or one clip's text for copy.
 
     python -m tests.llm_server --port 0 --mode 429 --bad 2 --log requests.jsonl
 It prints "listening on PORT" once ready.
@@ -38,6 +44,46 @@ def expected_score(text: str) -> int:
 def _passages(user: str) -> list[dict[str, Any]]:
     match = re.search(r"\[.*\]", user, re.S)
     return json.loads(match.group(0)) if match else []
+
+
+def _sentences(user: str) -> list[str]:
+    """The numbered lines of a transcript chunk, in order."""
+    return [m.group(1) for m in re.finditer(r"^\d+\. (.*)$", user, re.M)]
+
+
+def picks_for(lines: list[str], most: int) -> list[dict[str, Any]]:
+    """What this server picks in a transcript chunk: every run of lines that say
+    "golden" (9, or 5 when the run reaches the chunk's last line: half a story), then
+    a run of three lines from every line whose stable score is 9 or 10."""
+    picks: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(lines):
+        if "golden" in lines[i].lower():
+            j = i
+            while j + 1 < len(lines) and "golden" in lines[j + 1].lower():
+                j += 1
+            picks.append((i + 1, j + 1, 5 if j == len(lines) - 1 else 9))
+            i = j + 1
+            continue
+        i += 1
+    for i, line in enumerate(lines):
+        if expected_score(line) >= 9 and "golden" not in line.lower():
+            picks.append((i + 1, min(i + 3, len(lines)), 7))
+    return [_pick(a, b, s, lines[a - 1]) for a, b, s in picks[:most]]
+
+
+def _pick(first: int, last: int, score: int, line: str = "") -> dict[str, Any]:
+    return {"first": first, "last": last, "hook": score, "emotion": score,
+            "self_contained": score, "payoff": score, "overall": score,
+            "reason": "test server", "title": line[:40] or "untitled",
+            "hook_line": line[:60]}  # fmt: skip
+
+
+def _max_picks(request: dict[str, Any]) -> int:
+    """The most picks the request's schema allows (8 without one)."""
+    form = request.get("response_format") or {}
+    schema = form.get("json_schema", {}).get("schema") or form.get("schema") or {}
+    return int(schema.get("properties", {}).get("picks", {}).get("maxItems", 8))
 
 
 class State:
@@ -84,14 +130,18 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                 number = state.count
             user = request["messages"][-1]["content"]
             passages = _passages(user) if user.startswith("Passages:") else []
+            lines = _sentences(user) if user.startswith("Transcript:") else []
+            clips = _passages(user) if user.startswith("Clips:") else []
             if state.log:
                 with state.lock, open(state.log, "a") as fh:
                     entry = {
                         "n": number,
                         "event": "asked",
                         "auth": self.headers.get("Authorization", ""),
-                        "texts": [p["text"] for p in passages],
-                    }
+                        "texts": [p["text"] for p in passages] or lines,
+                        "kind": "transcript" if lines else "clips" if clips
+                        else "passages" if passages else "copy",
+                    }  # fmt: skip
                     fh.write(json.dumps(entry) + "\n")
             misbehave = state.mode == "broken" or number <= state.bad
             mode = state.mode if misbehave else "normal"
@@ -105,7 +155,23 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                 return
             if mode == "slow":
                 time.sleep(state.delay)
-            if passages:
+            if lines:
+                most = _max_picks(request)
+                picks = picks_for(lines, most)
+                if state.mode == "long":
+                    picks = [_pick(1, len(lines), 8, lines[0])]
+                if mode == "invalid":
+                    picks = [*picks[: max(most - 2, 0)],
+                             _pick(len(lines), len(lines) + 3, 9),
+                             _pick(3, 1, 9)]  # fmt: skip
+                content = json.dumps({"picks": picks})
+            elif clips:
+                content = json.dumps({"clips": [
+                    {"id": c["id"], "title": f"Title of {c['id']}",
+                     "description": "What the clip is about.",
+                     "hashtags": ["#one", "#two", "#three"]} for c in clips
+                ]})  # fmt: skip
+            elif passages:
                 items = [self._item(p) for p in passages]
                 if mode == "invalid":
                     items = items[1:]
@@ -139,7 +205,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                     entry = {
                         "n": number,
                         "event": "answered",
-                        "texts": [p["text"] for p in passages],
+                        "texts": [p["text"] for p in passages] or lines,
                     }
                     fh.write(json.dumps(entry) + "\n")
 

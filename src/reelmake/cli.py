@@ -510,6 +510,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Run the offline stages up to segmentation, then count what scoring would ask."""
     from reelmake.llm import LLMOptions, estimate
+    from reelmake.picks import estimate as picks_estimate
+    from reelmake.picks import sentences_of
     from reelmake.scoring import contexts_before
     from reelmake.segment import load_candidates
 
@@ -528,23 +530,38 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         return code
     paths, _ = discovery.discover(args.videos)
     index = HashIndex(results / discovery.STATE_DIR / INDEX_NAME)
-    top_k = settings["select"]["top_k"]
-    print(f"model {options.model} at {options.base_url or 'the OpenAI API'}, "
-          f"batch size {options.batch_size}")  # fmt: skip
-    print(f"{'video':<40} {'candidates':>10} {'cached':>7} {'requests':>9} "
-          f"{'~prompt tok':>12} {'~output tok':>12}")  # fmt: skip
-    totals = [0, 0, 0, 0, 0]
+    if settings["score"]["backend"] != "openai":
+        print("score.backend is heuristic: scoring sends no requests. With "
+              "score.backend: openai it would send:")  # fmt: skip
+    print(f"model {options.model} at {options.base_url or 'the OpenAI API'}; "
+          f"mode {options.mode} (the other is shown for comparison)")  # fmt: skip
+    head = (f"{'video':<32} {'':<10} {'units':>7} {'cached':>7} {'requests':>9} "
+            f"{'~prompt tok':>12} {'~output tok':>12}")  # fmt: skip
+    print(head)
+    totals: dict[str, list[int]] = {"transcript": [0] * 5, "passages": [0] * 5}
     for path in paths:
         cand_path = results / short(index.hash(path)) / "segments" / "candidates.json"
         data = json.loads(cand_path.read_text())
+        t = picks_estimate(options, sentences_of(data))
         e = estimate(options, load_candidates(cand_path), contexts_before(data))
-        row = [e.candidates, e.cached, e.requests, e.prompt_tokens, e.completion_tokens]
-        totals = [a + b for a, b in zip(totals, row, strict=True)]
-        print(f"{path.name[:40]:<40} {row[0]:>10} {row[1]:>7} {row[2]:>9} "
+        rows = {
+            "transcript": [t.chunks, t.cached, t.requests, t.prompt_tokens,
+                           t.completion_tokens],
+            "passages": [e.candidates, e.cached, e.requests, e.prompt_tokens,
+                         e.completion_tokens],
+        }  # fmt: skip
+        for mode, row in rows.items():
+            totals[mode] = [a + b for a, b in zip(totals[mode], row, strict=True)]
+            print(f"{path.name[:32]:<32} {mode:<10} {row[0]:>7} {row[1]:>7} "
+                  f"{row[2]:>9} {row[3]:>12} {row[4]:>12}")  # fmt: skip
+        print(f"{'':<32} {'(transcript itself: ~' + str(t.transcript_tokens)}"
+              " tokens)")  # fmt: skip
+    for mode, row in totals.items():
+        print(f"{'total':<32} {mode:<10} {row[0]:>7} {row[1]:>7} {row[2]:>9} "
               f"{row[3]:>12} {row[4]:>12}")  # fmt: skip
-    print(f"{'total':<40} {totals[0]:>10} {totals[1]:>7} {totals[2]:>9} "
-          f"{totals[3]:>12} {totals[4]:>12}")  # fmt: skip
-    print(f"plus up to {top_k} request(s) per video for clip titles and descriptions")
+    print("units: transcript chunks (transcript mode) or candidates (passages mode); "
+          "plus one request per video for the selected clips' titles and "
+          "descriptions")  # fmt: skip
     return 0
 
 

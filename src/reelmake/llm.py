@@ -10,6 +10,8 @@ never written anywhere.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -18,7 +20,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -139,6 +141,12 @@ class LLMOptions:
     answer_cache: str | None = None
     context_chars: int = 300
     max_tokens_per_item: int = 160
+    # transcript: the model reads the transcript once and picks sentence ranges
+    # (reelmake.picks); passages: every candidate is rated on its own (costly).
+    mode: Literal["transcript", "passages"] = "transcript"
+    context_tokens: int = 8192
+    chunk_overlap: int = 6
+    max_picks: int = 8
 
     @property
     def cache_path(self) -> Path:
@@ -198,12 +206,20 @@ def content_key(
         "base_url": options.base_url or "",
         "temperature": options.temperature,
         "response_format": options.response_format,
-        "system": SYSTEM_PROMPT if task == "score" else METADATA_PROMPT,
+        "system": _prompt(task),
         "schema": schema,
         "text": text,
     }
     blob = json.dumps(material, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+def _prompt(task: str) -> str:
+    if task == "picks":
+        from reelmake.picks import PICKS_PROMPT
+
+        return PICKS_PROMPT
+    return SYSTEM_PROMPT if task == "score" else METADATA_PROMPT
 
 
 def api_key(options: LLMOptions) -> str:
@@ -473,32 +489,96 @@ class OpenAIScorer:
         return out
 
 
-def clip_copy(options: LLMOptions, text: str) -> tuple[dict[str, Any] | None, Usage]:
-    """Title, description and hashtags for a clip, through the answer cache."""
-    key = content_key(options, "metadata", COPY_SCHEMA, text)
-    store = AnswerCache(options.cache_path)
+COPY_BATCH_PROMPT = """You write the text that goes with short video clips on social \
+media. Given each clip's transcript, answer with JSON only: {"clips": [...]}, one item \
+per clip with its id, "title": a catchy title of at most 70 characters, "description": \
+one or two sentences of at most 220 characters, "hashtags": 3 to 5 hashtags, each a \
+single word starting with #."""
+
+
+def copy_batch_schema(count: int) -> dict[str, Any]:
+    item = {
+        **COPY_SCHEMA,
+        "properties": {"id": {"type": "string", "maxLength": 12},
+                       **COPY_SCHEMA["properties"]},
+        "required": ["id", *COPY_SCHEMA["required"]],
+    }  # fmt: skip
+    return {
+        "type": "object",
+        "properties": {"clips": {"type": "array", "minItems": count,
+                                 "maxItems": count, "items": item}},
+        "required": ["clips"],
+        "additionalProperties": False,
+    }  # fmt: skip
+
+
+@contextlib.contextmanager
+def _copy_lock(store: Path) -> Iterator[None]:
+    """One clip-copy request at a time for a store: the clip jobs of a video wait
+    for the first one's request, then find their answers in the store."""
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with open(store.with_name(store.name + ".copy.lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def clip_copies(
+    options: LLMOptions, texts: Sequence[str]
+) -> tuple[dict[str, dict[str, Any] | None], Usage]:
+    """Title, description and hashtags for each clip text, through the answer cache
+    (per text, so a clip is never asked for twice); the texts without an answer go in
+    one request (asked again for what comes back invalid)."""
     usage = Usage()
-    try:
-        cached = store.get(key)
-        if cached is not None:
-            usage.cached_answers = 1
-            return cached, usage
-        client = make_client(options)
-        for _ in range(options.max_attempts):
-            try:
-                data, used = ask(
-                    client, options, METADATA_PROMPT, text, COPY_SCHEMA, 300
-                )
+    with _copy_lock(options.cache_path):
+        store = AnswerCache(options.cache_path)
+        try:
+            keys = {t: content_key(options, "metadata", COPY_SCHEMA, t) for t in texts}
+            out: dict[str, dict[str, Any] | None] = {}
+            for text, key in keys.items():
+                out[text] = store.get(key)
+            usage.cached_answers = sum(v is not None for v in out.values())
+            missing = [t for t in dict.fromkeys(texts) if out[t] is None]
+            client = make_client(options) if missing else None
+            for _ in range(options.max_attempts if missing else 0):
+                local = {f"c{i + 1}": t for i, t in enumerate(missing)}
+                user = "Clips:\n" + json.dumps(
+                    [{"id": k, "text": t} for k, t in local.items()],
+                    ensure_ascii=False, indent=1,
+                )  # fmt: skip
+                try:
+                    data, used = ask(client, options, COPY_BATCH_PROMPT, user,
+                                     copy_batch_schema(len(local)),
+                                     120 * len(local) + 64)  # fmt: skip
+                except ValueError as exc:
+                    usage.add(Usage(requests=1, failed_requests=1))
+                    log.warning("clip texts from the model: %s", exc)
+                    continue
                 usage.add(used)
-                answer = CopyAnswer.model_validate(data).model_dump()
-            except (ValueError, ValidationError) as exc:
-                log.warning("clip text from the model was unusable: %s", exc)
-                continue
-            store.put_many({key: answer}, options.model)
-            return answer, usage
-    finally:
-        store.close()
-    return None, usage
+                items = data.get("clips") if isinstance(data, dict) else None
+                for raw in items if isinstance(items, list) else []:
+                    try:
+                        text = local[str(raw.get("id"))]
+                        answer = CopyAnswer.model_validate(raw).model_dump()
+                    except (KeyError, AttributeError, ValidationError):
+                        continue
+                    out[text] = answer
+                    store.put_many({keys[text]: answer}, options.model)
+                missing = [t for t in missing if out[t] is None]
+                if not missing:
+                    break
+                log.warning("%d clip texts without a usable answer", len(missing))
+        finally:
+            store.close()
+    return out, usage
+
+
+def clip_copy(options: LLMOptions, text: str) -> tuple[dict[str, Any] | None, Usage]:
+    """Title, description and hashtags for one clip (see :func:`clip_copies`)."""
+    answers, usage = clip_copies(options, [text])
+    return answers[text], usage
 
 
 @dataclass

@@ -80,7 +80,8 @@ def write_clip_metadata(
 ) -> dict[str, Any]:
     """The JSON a creator needs to post one clip; with ``llm``, its title,
     description and hashtags come from the language model (cached like scores)."""
-    h = next((h for h in load_highlights(highlights) if h.clip == clip), None)
+    chosen = load_highlights(highlights)
+    h = next((h for h in chosen if h.clip == clip), None)
     if h is None:
         raise ReelmakeError(f"{highlights}: no highlight named {clip!r}")
     clips_dir = _clips_dir(target)
@@ -89,10 +90,12 @@ def write_clip_metadata(
     data.update(clip_metadata(h, files))
     data["copy_backend"] = "heuristic"
     if llm:
-        from reelmake.llm import LLMOptions, clip_copy
+        from reelmake.llm import LLMOptions, clip_copies
 
         options = LLMOptions(**llm)
-        answer, usage = clip_copy(options, h.text)
+        # One request for every clip of the video that has no answer yet.
+        answers, usage = clip_copies(options, [c.text for c in chosen])
+        answer = answers[h.text]
         data["llm_usage"] = asdict(usage)
         if answer is not None:
             tags = [t if t.startswith("#") else f"#{t}" for t in answer["hashtags"]]

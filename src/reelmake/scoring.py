@@ -211,14 +211,24 @@ def make_scorer(
     backend: str,
     llm: dict[str, Any] | None = None,
     contexts: dict[str, Around] | None = None,
+    candidates_json: dict[str, Any] | None = None,
 ) -> Scorer:
+    """The scorer ``backend`` names; the language model's reads the transcript's
+    sentences from ``candidates_json`` in its default ``transcript`` mode."""
     if backend == "heuristic":
         return HeuristicScorer(contexts)
     if backend == "openai":
         from reelmake.llm import LLMOptions, OpenAIScorer
 
+        options = LLMOptions(**(llm or {}))
+        if options.mode == "transcript":
+            from reelmake.picks import TranscriptScorer, sentences_of
+
+            return TranscriptScorer(
+                options, sentences_of(candidates_json or {}), contexts
+            )
         before = {cid: around.before for cid, around in (contexts or {}).items()}
-        return OpenAIScorer(LLMOptions(**(llm or {})), before)
+        return OpenAIScorer(options, before)
     raise ReelmakeError(
         f"score.backend {backend!r}: unknown scorer (heuristic, openai)"
     )
@@ -262,7 +272,8 @@ def score_segments(
 ) -> list[Score]:
     """Score every candidate and write ``scores.json`` (best first)."""
     found = load_candidates(candidates)
-    scorer = make_scorer(backend, llm, contexts_around(fileio.read_json(candidates)))
+    data_in = fileio.read_json(candidates)
+    scorer = make_scorer(backend, llm, contexts_around(data_in), data_in)
     result = scorer.score(found, Path(audio))
     result.sort(key=lambda s: (-s.overall, s.start))
     params: dict[str, Any] = {

@@ -152,7 +152,7 @@ def test_clip_copy_is_cached(llm_server, tmp_path) -> None:
     server = llm_server("normal")
     options = _options(server, tmp_path)
     first, usage = clip_copy(options, "A story about bees.")
-    assert first == {"title": "A clip title", "description": "What the clip is about.",
+    assert first == {"title": "Title of c1", "description": "What the clip is about.",
                      "hashtags": ["#one", "#two", "#three"]}  # fmt: skip
     assert usage.requests == 1
     second, usage = clip_copy(options, "A story about bees.")
