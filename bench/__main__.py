@@ -6,6 +6,7 @@
     python -m bench --only slurm          # two videos on a test SLURM cluster (root)
     python -m bench --only shared         # two checkouts sharing one cache folder
     python -m bench --only quality        # the labelled quality set, old and new scorer
+    python -m bench --only render         # clips from a 1080p talk (not in --quick)
     python -m bench --docs docs/benchmarks.md   # also write the table there
 
 Inputs are generated (ffmpeg, espeak-ng) in a temporary folder that is removed at the
@@ -425,7 +426,8 @@ def scoring(b: Bench) -> None:
             scores = next((work / "results").glob("*/scores/scores.json"))
             usage = json.loads(scores.read_text())["llm_usage"]
             results[batch] = usage
-            b.emit("scoring", f"requests, batch size {batch}", usage["requests"], "",
+            b.emit("scoring", f"passages mode: requests, batch size {batch}",
+                   usage["requests"], "",
                    note=f"{usage['prompt_tokens']} prompt + "
                    f"{usage['completion_tokens']}"
                    " completion tokens (server's count)")  # fmt: skip
@@ -442,6 +444,7 @@ def scoring(b: Bench) -> None:
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait()
+    transcript_mode(b, video, results[8])
     work = b.tmp / "llm-kill"
     shutil.copytree(b.processed, work, symlinks=True)
     shutil.rmtree(work / ".snakemake", ignore_errors=True)
@@ -494,14 +497,76 @@ def _count(log: Path, event: str = "asked") -> int:
 
 
 def _llm_config(
-    work: Path, server: Any, batch: int, threshold: float = 6.0, extra: str = ""
-) -> None:
+    work: Path, server: Any, batch: int, threshold: float = 6.0, extra: str = "",
+    mode: str = "passages", port: int | None = None,
+) -> None:  # fmt: skip
     (work / "config.yaml").write_text(
         f"score:\n  backend: openai\n  openai:\n    model: bench\n"
-        f"    base_url: http://127.0.0.1:{server.port}/v1\n    batch_size: {batch}\n"
+        f"    base_url: http://127.0.0.1:{port or server.port}/v1\n"
+        f"    batch_size: {batch}\n    mode: {mode}\n    on_failure: heuristic\n"
         f"    concurrency: 1\n    answer_cache: {work / 'answers.sqlite'}\n"
         f"select:\n  threshold: {threshold}\n" + extra
     )
+
+
+def transcript_mode(b: Bench, video: Path, passages: dict[str, Any]) -> None:
+    """Tokens per minute of speech of both modes against the floor (the transcript's
+    own tokens and one set of instructions), and the transcript mode on a real local
+    model (SmolLM2-135M under llama.cpp; its picks mean nothing, its time does)."""
+    from reelmake.llm import SYSTEM_PROMPT
+    from reelmake.picks import PICKS_PROMPT
+
+    env = {**ENV, "OPENAI_API_KEY": "bench"}
+    assert b.processed is not None
+    work = b.tmp / "llm-transcript"
+    shutil.copytree(b.processed, work, symlinks=True)
+    shutil.rmtree(work / ".snakemake", ignore_errors=True)
+    server, _ = _server(work, "normal", 0)
+    try:
+        _llm_config(work, server, 8, extra=b.segment_config(), mode="transcript")
+        subprocess.run(reelmake("run", video.name, "--no-cache", "score_segments"),
+                       cwd=work, env=env, check=True, capture_output=True)  # fmt: skip
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+    folder = next((work / "results").glob("*/scores")).parent
+    usage = json.loads((folder / "scores" / "scores.json").read_text())["llm_usage"]
+    sentences = json.loads((folder / "segments" / "candidates.json").read_text())
+    minutes = probe_duration(work / video.name) / 60
+    transcript = sum(len(s["text"]) + 1 for s in sentences["sentences"]) / 4
+    floor = (transcript + len(PICKS_PROMPT) / 4) / minutes
+    # The test server counts the user message; the instructions go with every request.
+    for mode, used, system in (("passages", passages, SYSTEM_PROMPT),
+                               ("transcript", usage, PICKS_PROMPT)):  # fmt: skip
+        prompt = (used["prompt_tokens"] + used["requests"] * len(system) / 4) / minutes
+        b.emit("scoring", f"{mode} mode: prompt tokens per minute of speech", prompt,
+               "tok", floor, "floor: the transcript once + one set of instructions;"
+               " goal (transcript mode) <= 1.5x")  # fmt: skip
+        b.emit("scoring", f"{mode} mode: output tokens per minute of speech",
+               used["completion_tokens"] / minutes, "tok",
+               note="goal (transcript mode) < 300")  # fmt: skip
+        b.emit("scoring", f"{mode} mode: requests per minute of speech",
+               used["requests"] / minutes, "")  # fmt: skip
+
+    from tests.conftest import Server
+
+    local = b.tmp / "llm-local"
+    shutil.copytree(b.processed, local, symlinks=True)
+    shutil.rmtree(local / ".snakemake", ignore_errors=True)
+    model = Server("tests.local_llm", timeout=120)
+    try:
+        _llm_config(local, None, 8, extra=b.segment_config(), mode="transcript",
+                    port=model.port)  # fmt: skip
+        subprocess.run(reelmake("run", video.name, "--no-cache", "score_segments"),
+                       cwd=local, env=env, check=True, capture_output=True)  # fmt: skip
+    finally:
+        model.stop()
+    folder = next((local / "results").glob("*/scores")).parent
+    seconds = bench_tsv(folder / "benchmarks" / "score_segments.tsv")[0]
+    used = json.loads((folder / "scores" / "scores.json").read_text())["llm_usage"]
+    b.emit("scoring", f"transcript mode on a real local model, {minutes:.1f} min talk",
+           seconds, "s", note=f"SmolLM2-135M (llama.cpp), 2 cores; {used['requests']}"
+           f" request(s); goal for 10 min: < 60 s")  # fmt: skip
 
 
 # -- 7. batches: building the job graph -----------------------------------------------
@@ -582,6 +647,155 @@ def shared(b: Bench) -> None:
            f"{times[1] / times[0]:.0%} of the first run")  # fmt: skip
 
 
+# -- 11. rendering at real resolution -------------------------------------------
+def _threshold_adding_one(folder: Path) -> float | None:
+    """The highest threshold under which the selection gains exactly one clip."""
+    from reelmake.scoring import load_scores
+    from reelmake.segment import load_candidates
+    from reelmake.selection import SelectOptions, select
+
+    chosen = json.loads((folder / "highlights" / "highlights.json").read_text())
+    params = {k: v for k, v in chosen["params"].items() if k != "picture"}
+    candidates = load_candidates(folder / "segments" / "candidates.json")
+    scores = load_scores(folder / "scores" / "scores.json")
+    duration = json.loads((folder / "ingest" / "video.json").read_text())["duration"]
+    for s in sorted(scores, key=lambda s: -s.overall):
+        if s.overall < params["threshold"]:
+            options = SelectOptions(**{**params, "threshold": s.overall})
+            found = len(select(candidates, scores, options, duration))
+            if found == chosen["highlight_count"] + 1:
+                return s.overall
+            if found > chosen["highlight_count"] + 1:
+                return None
+    return None
+
+
+def render(b: Bench) -> None:
+    """A 1920x1080 30 fps talk with a keyframe every 2 s (B-frames, as cameras and
+    streaming encoders write it): clips against transcription, smart cut against a
+    full re-encode and a stream copy, burned-caption 9:16 clips against the same
+    ffmpeg commands by hand, and a threshold change that adds one clip."""
+    from reelmake import captions, fileio
+    from reelmake import clips as clipping
+    from reelmake.demo import make_talk
+    from reelmake.transcribe import load_transcript
+
+    if b.quick:
+        print("(render: skipped in quick mode; it generates a 1080p talk)")
+        return
+    work = b.tmp / "render"
+    work.mkdir()
+    began = time.perf_counter()
+    video, _ = make_talk(work / "talk1080.mp4", DEMO_SCRIPT * 2, size="1920x1080",
+                         fps=30, preset="veryfast", keyframe_seconds=2)  # fmt: skip
+    seconds = probe_duration(video)
+    b.emit("render", f"generate the 1080p input ({seconds / 60:.1f} min)",
+           time.perf_counter() - began, "s")  # fmt: skip
+    (work / "config.yaml").write_text("select:\n  top_k: 10\n")
+    start = time.perf_counter()
+    subprocess.run(reelmake("run", video.name, "--cores", "2"), cwd=work, env=ENV,
+                   check=True, capture_output=True)  # fmt: skip
+    total = time.perf_counter() - start
+    folder = next(p for p in (work / "results").iterdir() if len(p.name) == 16)
+    tsv = folder / "benchmarks"
+    transcribe = bench_tsv(tsv / "transcribe_audio.tsv")[0]
+    cuts = [bench_tsv(p)[0] for p in (tsv / "cut_clip").glob("*.tsv")]
+    others = sum(bench_tsv(p)[0] for p in tsv.rglob("*.tsv")) - transcribe
+    b.emit("render", f"whole run, {len(cuts)} clips (smart cut), --cores 2", total, "s",
+           transcribe, "floor: transcription alone")  # fmt: skip
+    b.emit("render", "all stages but transcription / transcription",
+           others / transcribe, "x",
+           note=f"cut_clip jobs {sum(cuts):.1f} s in all")  # fmt: skip
+
+    chosen = json.loads((folder / "highlights" / "highlights.json").read_text())
+    # A minute of the talk, starting and ending between keyframes.
+    h = {"clip": "minute", "start": 30.37, "end": 90.37, "duration": 60.0}
+    info = json.loads((folder / "ingest" / "video.json").read_text())
+    size = (1920, 1080)
+    fileio.write_json(work / "h.json", {"clip": h["clip"], "start": h["start"],
+                                        "end": h["end"]})  # fmt: skip
+    transcript = folder / "transcript" / "transcript.json"
+
+    def cut(threads: int, **options: Any) -> float:
+        began = time.perf_counter()
+        clipping.cut_clip(
+            video, work / "h.json", transcript, folder / "ingest" / "video.json",
+            work / "one.mp4", work / "one.srt", work / "one.vtt",
+            clipping.ClipOptions(**options), threads=threads,
+        )  # fmt: skip
+        return time.perf_counter() - began
+
+    def copy() -> float:
+        return wall(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", str(h["start"]),
+                     "-i", str(video), "-t", str(h["end"] - h["start"]), "-c", "copy",
+                     str(work / "copy.mp4")], work)  # fmt: skip
+
+    span = f"a {h['duration']:.1f} s clip"
+    floor = b.median(copy)
+    smart = b.median(lambda: cut(1))
+    full1 = b.median(lambda: cut(1, smart_cut=False))
+    full2 = b.median(lambda: cut(2, smart_cut=False))
+    b.emit("render", f"{span}: smart cut, 1 thread", smart, "s", floor,
+           f"floor: stream copy (not frame-exact); {full1 / smart:.1f}x faster than "
+           "the full re-encode")  # fmt: skip
+    b.emit("render", f"{span}: full re-encode, 1 thread", full1, "s", floor)
+    b.emit("render", f"{span}: full re-encode, 2 threads", full2, "s", floor)
+
+    # 9:16 with burned captions: every clip through the workflow against the same
+    # ffmpeg commands run by hand, one after another.
+    vertical = work / "vertical"
+    shutil.copytree(work, vertical, symlinks=True,
+                    ignore=shutil.ignore_patterns(".snakemake", "*.mp4"))  # fmt: skip
+    (vertical / video.name).symlink_to(video)
+    shutil.rmtree(vertical / "results" / folder.name / "clips", ignore_errors=True)
+    (vertical / "config.yaml").write_text(
+        "select:\n  top_k: 10\nclips:\n  aspect: '9:16'\n  burn_captions: true\n"
+    )
+    subprocess.run(reelmake("run", video.name, "--cores", "1"), cwd=vertical,
+                   env=ENV, check=True, capture_output=True)  # fmt: skip
+    vfolder = vertical / "results" / folder.name
+    jobs = sum(bench_tsv(p)[0] for p in (vfolder / "benchmarks" / "cut_clip").glob(
+        "*.tsv"))  # fmt: skip
+    options = clipping.ClipOptions(aspect="9:16", burn_captions=True)
+    words = load_transcript(transcript).words
+    fps = float(next(s for s in info["streams"] if s["kind"] == "video")["fps"])
+    by_hand = 0.0
+    made = json.loads((vfolder / "highlights" / "highlights.json").read_text())
+    for i, c in enumerate(made["highlights"]):
+        begin, end = clipping.snap(c["start"], fps), clipping.snap(c["end"], fps)
+        inside = clipping.clip_words(words, c["start"], c["end"])
+        cues = captions.cues_from_words(inside, offset=begin)
+        out_size = clipping.output_size(*size, "9:16", options.max_height)
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / clipping.CAPTIONS_FILE).write_text(
+                clipping.to_ass(cues, inside, begin, out_size, options)
+            )
+            cmd = clipping.encode_command(video, begin, end, fps, size, options, 1,
+                                          Path(tmp) / f"v{i}.mp4")  # fmt: skip
+            by_hand += wall(cmd, Path(tmp))
+    b.emit("render", f"{len(made['highlights'])} 9:16 clips with burned captions, "
+           "workflow jobs", jobs, "s", by_hand,
+           "floor: the same ffmpeg commands by hand, one after another")  # fmt: skip
+
+    threshold = _threshold_adding_one(folder)
+    if threshold is None:
+        b.emit("render", "threshold change adding one clip", math.nan, "s",
+               note="no threshold adds exactly one clip")  # fmt: skip
+        return
+    (work / "config.yaml").write_text(
+        f"select:\n  top_k: 10\n  threshold: {threshold}\n"
+    )
+    began = time.perf_counter()
+    run = subprocess.run(
+        reelmake("run", video.name, "--cores", "2"),
+        cwd=work, env=ENV, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    spent = time.perf_counter() - began
+    recut = run.stderr.count("(Rule: cut_clip)")
+    b.emit("render", "threshold change adding one clip", spent, "s",
+           note=f"{recut} clip(s) cut of {len(chosen['highlights']) + 1}")  # fmt: skip
+
+
 # -- 10. the labelled quality set (only with --only quality) -------------------------
 def quality(b: Bench) -> None:
     """What the offline scorers select on the labelled episodes (bench/quality.py)."""
@@ -617,6 +831,7 @@ BENCHES = {
     "e2e": end_to_end,
     "scoring": scoring,
     "dag": dag,
+    "render": render,
 }
 # Run only when named with --only.
 EXTRA_BENCHES = {"slurm": slurm, "shared": shared, "quality": quality}
