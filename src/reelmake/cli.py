@@ -276,14 +276,18 @@ def _load_config(
     wf = workflow.workflow_dir() / "config"
     schema = config.load_schema(wf / "schemas" / "config.schema.yaml")
     merged = config.load(wf / "config.yaml")
+    used = []
     for path in paths:
         if not path.is_file():
             raise ReelmakeError(f"{path}: config file not found")
         user = config.load(path)
+        if not user:  # an empty file (or only comments) changes nothing
+            continue
         config.validate(copy.deepcopy(user), schema, source=str(path))
         merged = _deep_update(merged, user)
+        used.append(path)
     config.validate(merged, schema, source="configuration")
-    return paths, merged
+    return used, merged
 
 
 def _deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

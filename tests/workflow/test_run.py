@@ -277,3 +277,14 @@ def test_bad_config_value_is_reported(tmp_path: Path, speech_video: Path) -> Non
     run = reelmake("run", speech_video, cwd=tmp_path)
     assert run.returncode != 0
     assert "beam_size" in run.stderr
+
+
+def test_an_empty_config_file_changes_nothing(done) -> None:
+    workdir, video = done[0], done[1]
+    (workdir / "config.yaml").write_text("# nothing set yet\n")
+    try:
+        run = reelmake("run", video, cwd=workdir)
+    finally:
+        (workdir / "config.yaml").unlink()
+    assert run.returncode == 0, run.stderr
+    assert "Nothing to be done" in run.stderr
