@@ -389,6 +389,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         hashes = [short(index.hash(p)) for p in paths]
     else:
         hashes = cache.known_hashes(results)
+        if not hashes:
+            print(f"no results in {results}: no video has been processed here yet "
+                  "(reelmake run VIDEO)")  # fmt: skip
+            return 0
     plan = _plan(workdir, results, hashes)
     states = []
     for h in hashes:
@@ -462,12 +466,21 @@ def cmd_gc(args: argparse.Namespace) -> int:
         raise ReelmakeError(
             "give --older-than and/or --max-size (or set gc: in config)"
         )
+    if not cache.known_hashes(results):
+        print(f"nothing to remove: no results in {results}")
+        return 0
     with workflow.RunLock(results / discovery.STATE_DIR / "run.lock"):
         plan = cache.plan_gc(
             results,
             cache.parse_age(older) if older else None,
             cache.parse_size(size) if size else None,
         )
+        if not plan:
+            limits = " and ".join(
+                text for text in (older and f"nothing unused for {older}",
+                                  size and f"the cache is within {size}") if text
+            )  # fmt: skip
+            print(f"nothing to remove: {limits}")
         total = 0
         for item in plan:
             link = source_link(results, item.video_hash)
@@ -578,6 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reelmake", description="Turn long videos into ranked highlight clips."
     )
+    parser.add_argument("--version", action="version",
+                        version=f"reelmake {_version()}")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -591,7 +606,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cache", nargs="*", metavar="STAGE",
         help=f"run again: all stages, or these stages and later ones ({stage_names})",
     )  # fmt: skip
-    run.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    run.add_argument(
+        "--cores", type=int, default=os.cpu_count() or 1,
+        help="jobs and threads at once (default: every core)",
+    )  # fmt: skip
     run.add_argument("--profile", help="a Snakemake profile (slurm, or a path)")
     run.add_argument(
         "--configfile", help="a config file (default: ./config.yaml if any)"
@@ -618,7 +636,10 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument(
         "--configfile", help="a config file (default: ./config.yaml if any)"
     )
-    est.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    est.add_argument(
+        "--cores", type=int, default=os.cpu_count() or 1,
+        help="jobs at once for the offline stages it runs first",
+    )  # fmt: skip
     est.set_defaults(func=cmd_estimate)
 
     status = sub.add_parser("status", parents=[common], help="show each video's stages")
@@ -649,16 +670,37 @@ def build_parser() -> argparse.ArgumentParser:
     hsh.set_defaults(func=cmd_hash)
 
     demo = sub.add_parser("demo", help="generate a demo video and process it")
-    demo.add_argument("--directory", "-d", default="demo")
-    demo.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    demo.add_argument(
+        "--directory", "-d", default="demo",
+        help="folder for the demo video and its results/ (default: demo)",
+    )  # fmt: skip
+    demo.add_argument(
+        "--cores", type=int, default=os.cpu_count() or 1,
+        help="jobs and threads at once (default: every core)",
+    )  # fmt: skip
     demo.set_defaults(func=cmd_demo)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("reelmake")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+    except BrokenPipeError:
+        # The reader went away (`reelmake status --json | head`): end quietly, and
+        # keep Python from complaining when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except ReelmakeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -288,3 +288,15 @@ def test_an_empty_config_file_changes_nothing(done) -> None:
         (workdir / "config.yaml").unlink()
     assert run.returncode == 0, run.stderr
     assert "Nothing to be done" in run.stderr
+
+
+def test_output_into_a_closed_pipe_ends_quietly(done) -> None:
+    workdir = done[0]
+    # `true` exits without reading: every write of the status finds the pipe closed.
+    piped = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {sys.executable} -m reelmake.cli status "
+         "--json | true"],
+        cwd=workdir, capture_output=True, text=True,
+    )  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    assert "Traceback" not in piped.stderr and "Error" not in piped.stderr

@@ -1,0 +1,48 @@
+"""Commands that have nothing to do say so, leave no trace, and know their version."""
+
+from pathlib import Path
+
+import pytest
+
+from reelmake.cli import build_parser, main
+
+pytestmark = pytest.mark.unit
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("reelmake ")
+
+
+def test_status_in_a_folder_without_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", "--directory", str(tmp_path)]) == 0
+    assert "no video has been processed here yet" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gc_with_nothing_to_remove(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["gc", "-n", "--older-than", "7d", "-d", str(tmp_path)]) == 0
+    assert "nothing to remove" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []  # no results/ and no run lock
+
+
+def test_every_option_has_help() -> None:
+    import argparse
+
+    parser = build_parser()
+    (commands,) = [
+        a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    assert {"run", "status", "clean", "gc", "hash", "estimate", "demo"} <= set(
+        commands.choices
+    )
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            if action.option_strings and action.dest != "help":
+                assert action.help, (name, action.option_strings)
