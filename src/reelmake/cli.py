@@ -137,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(line, file=sys.stderr if line.startswith("warning") else None)
         overlay = _overlay(results, [v.path for v in videos])
         try:
-            smk_args = ["--cores", str(args.cores)]
+            smk_args = ["--cores", str(args.cores), *getattr(args, "snakemake", [])]
             if args.shared_cache:
                 # Snakemake's between-workflow cache; the LLM answers go there too.
                 os.environ[SHARED_CACHE_ENV] = str(Path(args.shared_cache).resolve())
@@ -692,7 +692,13 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # Options `reelmake run` does not know are Snakemake's: they are passed on.
+    args, extra = parser.parse_known_args(argv)
+    if extra and (args.command != "run" or not all(a.startswith("-") for a in extra)):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "run":
+        args.snakemake = extra
     try:
         code: int = args.func(args)
     except BrokenPipeError:

@@ -300,3 +300,15 @@ def test_output_into_a_closed_pipe_ends_quietly(done) -> None:
     )  # fmt: skip
     assert piped.returncode == 0, piped.stderr
     assert "Traceback" not in piped.stderr and "Error" not in piped.stderr
+
+
+def test_snakemake_options_pass_through(done) -> None:
+    workdir, video, _ = done
+    run = reelmake("run", video, "--dry-run", "--forceall", "--printshellcmds",
+                   "--keep-incomplete", cwd=workdir)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    # Everything would run again: --forceall reached Snakemake.
+    assert "transcribe_audio" in run.stdout + run.stderr
+    assert "Nothing to be done" not in run.stdout + run.stderr
+    wrong = reelmake("status", "--forceall", cwd=workdir)
+    assert wrong.returncode == 2 and "unrecognized arguments" in wrong.stderr
