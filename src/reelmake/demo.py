@@ -11,6 +11,7 @@ import tempfile
 import wave
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from reelmake.errors import ReelmakeError
 from reelmake.media import tool
@@ -72,26 +73,15 @@ def speak(
 
 
 def make_video(
-    target: Path,
-    paragraphs: Sequence[str] | None = None,
-    *,
-    seconds: float | None = None,
-    size: str = "320x180",
-    fps: int = 25,
-    pause: float = 0.8,
-    audio: bool = True,
-    faststart: bool = False,
-    voices: Sequence[str] | None = None,
+    target: Path, paragraphs: Sequence[str] | None = None, **options: Any
 ) -> Path:
-    """A test-pattern video with spoken ``paragraphs`` separated by ``pause`` seconds.
+    """A test-pattern video with spoken ``paragraphs`` separated by ``pause`` seconds
+    (see :func:`make_talk` for the options).
 
     With no paragraphs it has a tone (or no audio track with ``audio=False``) and lasts
     ``seconds``.
     """
-    return make_talk(
-        target, paragraphs, seconds=seconds, size=size, fps=fps, pause=pause,
-        audio=audio, faststart=faststart, voices=voices,
-    )[0]  # fmt: skip
+    return make_talk(target, paragraphs, **options)[0]
 
 
 def _wav_seconds(path: Path) -> float:

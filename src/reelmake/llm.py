@@ -53,10 +53,11 @@ at most 70 characters, "description": one or two sentences of at most 220 charac
 "hashtags": 3 to 5 hashtags, each a single word starting with #}."""
 
 
-class ItemAnswer(BaseModel):
+class Judged(BaseModel):
+    """What the model says of a passage, in either mode."""
+
     model_config = ConfigDict(extra="ignore")
 
-    id: str = Field(max_length=12)
     hook: int = Field(ge=0, le=10)
     emotion: int = Field(ge=0, le=10)
     self_contained: int = Field(ge=0, le=10)
@@ -65,6 +66,10 @@ class ItemAnswer(BaseModel):
     reason: str = Field(min_length=1, max_length=240)
     title: str = Field(min_length=1, max_length=90)
     hook_line: str = Field(default="", max_length=200)
+
+
+class ItemAnswer(Judged):
+    id: str = Field(max_length=12)
 
 
 class CopyAnswer(BaseModel):

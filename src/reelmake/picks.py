@@ -24,12 +24,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from reelmake.errors import ReelmakeError
 from reelmake.llm import (
     REFRESH_ENV,
     AnswerCache,
+    Judged,
     LLMOptions,
     Usage,
     _int,
@@ -40,7 +41,7 @@ from reelmake.llm import (
 )
 from reelmake.passage import Around
 from reelmake.scoring import SUBSCORES, HeuristicScorer, Score
-from reelmake.segment import Candidate
+from reelmake.segment import Candidate, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +70,9 @@ CHARS_PER_TOKEN = 4
 UNPICKED_SHARE = 0.4
 
 
-class PickAnswer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class PickAnswer(Judged):
     first: int = Field(ge=1)
     last: int = Field(ge=1)
-    hook: int = Field(ge=0, le=10)
-    emotion: int = Field(ge=0, le=10)
-    self_contained: int = Field(ge=0, le=10)
-    payoff: int = Field(ge=0, le=10)
-    overall: int = Field(ge=0, le=10)
-    reason: str = Field(min_length=1, max_length=240)
-    title: str = Field(min_length=1, max_length=90)
-    hook_line: str = Field(default="", max_length=200)
 
 
 def picks_schema(max_picks: int) -> dict[str, Any]:
@@ -109,15 +100,6 @@ def picks_schema(max_picks: int) -> dict[str, Any]:
         "required": ["picks"],
         "additionalProperties": False,
     }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Sentence:
-    first_word: int
-    last_word: int
-    start: float
-    end: float
-    text: str
 
 
 @dataclass(frozen=True)
@@ -373,10 +355,7 @@ class TranscriptScorer:
 
 
 def sentences_of(candidates_json: dict[str, Any]) -> list[Sentence]:
-    return [
-        Sentence(s["first_word"], s["last_word"], s["start"], s["end"], s["text"])
-        for s in candidates_json.get("sentences", [])
-    ]
+    return [Sentence(**s) for s in candidates_json.get("sentences", [])]
 
 
 @dataclass

@@ -163,32 +163,28 @@ def cut(
     ffmpeg = [tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
     source = os.path.abspath(source)
     encode = [
-        "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(max(crf - 2, 0)),
+        "-c:v", "libx264", "-preset", preset, "-crf", str(max(crf - 2, 0)),
         "-profile:v", PROFILES[src.profile], "-level:v", f"{src.level / 10:g}",
         "-pix_fmt", src.pix_fmt, "-r", str(src.fps), "-threads", str(threads),
         "-f", "mpegts",
     ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        pieces = []
-        head = p.frames(p.start, p.first_key, src.fps)
-        if head:
-            pieces.append(Path(tmp) / "head.ts")
-            _run([*ffmpeg, "-ss", f"{p.start:.6f}", "-i", source,
-                  "-frames:v", str(head), *encode, str(pieces[-1])],
-                 "encoding the start")  # fmt: skip
-        pieces.append(Path(tmp) / "middle.ts")
+        pieces: list[Path] = []
+
+        def piece(name: str, start: float, frames: int, how: list[str]) -> None:
+            """``frames`` frames from ``start`` on, to an MPEG-TS piece."""
+            if frames:
+                pieces.append(Path(tmp) / f"{name}.ts")
+                _run([*ffmpeg, "-ss", f"{start:.6f}", "-i", source, "-an",
+                      "-frames:v", str(frames), *how, str(pieces[-1])],
+                     f"making the {name}")  # fmt: skip
+
+        piece("start", p.start, p.frames(p.start, p.first_key, src.fps), encode)
         # Whole closed groups of pictures, in decoding order, with the parameter sets
         # repeated before each keyframe.
-        _run([*ffmpeg, "-ss", f"{p.first_key:.6f}", "-i", source, "-an",
-              "-frames:v", str(p.frames(p.first_key, p.last_key, src.fps)),
-              "-c:v", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "mpegts",
-              str(pieces[-1])], "copying the middle")  # fmt: skip
-        tail = p.frames(p.last_key, p.end, src.fps)
-        if tail:
-            pieces.append(Path(tmp) / "tail.ts")
-            _run([*ffmpeg, "-ss", f"{p.last_key:.6f}", "-i", source,
-                  "-frames:v", str(tail), *encode, str(pieces[-1])],
-                 "encoding the end")  # fmt: skip
+        copy = ["-c:v", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "mpegts"]
+        piece("middle", p.first_key, p.frames(p.first_key, p.last_key, src.fps), copy)
+        piece("end", p.last_key, p.frames(p.last_key, p.end, src.fps), encode)
         listing = Path(tmp) / "pieces.txt"
         listing.write_text("".join(f"file '{piece.name}'\n" for piece in pieces))
         seconds = f"{float(p.frames(p.start, p.end, src.fps) / src.fps):.6f}"
