@@ -114,9 +114,11 @@ def clip_threads(wildcards):
     """Threads of one clip's encoder: the configured count, or more when fewer clips
     wait to be cut than there are cores, so that no core sits idle."""
     wanted = config["clips"]["threads"]
-    folder = RESULTS / wildcards.video_hash / "clips"
-    waiting = [c for c in _clip_names(wildcards.video_hash)
-               if not (folder / f"{c}.mp4").exists()]  # fmt: skip
+    folder = RESULTS / wildcards.video_hash
+    # The selection file itself, not the checkpoint: a cluster job's own Snakemake
+    # does not see the checkpoint as complete.
+    waiting = [c for c in stages.clip_names(folder) or []
+               if not (folder / "clips" / f"{c}.mp4").exists()]  # fmt: skip
     try:
         cores = workflow.cores
     except WorkflowError:  # a run that sets no cores (--report, say)

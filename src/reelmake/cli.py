@@ -390,8 +390,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         hashes = cache.known_hashes(results)
         if not hashes:
-            print(f"no results in {results}: no video has been processed here yet "
-                  "(reelmake run VIDEO)")  # fmt: skip
+            print("[]" if args.json else f"no results in {results}: no video has "
+                  "been processed here yet (reelmake run VIDEO)")  # fmt: skip
             return 0
     plan = _plan(workdir, results, hashes)
     states = []

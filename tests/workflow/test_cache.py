@@ -84,7 +84,9 @@ def test_clean_all_and_one_video(done) -> None:
     workdir, video, folder = done
     out = reelmake("clean", video, cwd=workdir)
     assert out.returncode == 0 and not folder.exists()
-    assert reelmake("status", cwd=workdir).stdout == ""
+    assert (
+        "no video has been processed here yet" in reelmake("status", cwd=workdir).stdout
+    )
     reelmake("run", video, cwd=workdir)
     out = reelmake("clean", "--all", cwd=workdir)
     assert out.returncode == 0 and not results_of(workdir).exists()
