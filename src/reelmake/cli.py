@@ -312,9 +312,27 @@ def _report_failures(
             named = row.error if row.video in row.error else f"{row.video}: {row.error}"
             print(f"error: {named}", file=sys.stderr)
     target = summary.write_summary(results, videos, problems)
+    here = Path.cwd()
+    for row in rows:
+        if row.status != "done":
+            continue
+        folder = results / row.video_hash
+        print(f"{Path(row.video).name}: {row.clips} clip(s) in "
+              f"{_shown(folder / 'ranked', here)}/, report "
+              f"{_shown(folder / 'report.html', here)}")  # fmt: skip
     done = sum(r.status == "done" for r in rows)
+    if done:
+        print(f"all videos: {_shown(results / 'report.html', here)}")
     print(f"summary: {done} of {len(rows) + len(problems)} video(s) done; {target}")
     return sum(r.status == "failed" for r in rows)
+
+
+def _shown(path: Path, here: Path) -> str:
+    """``path`` as a person would type it from ``here``."""
+    try:
+        return str(path.relative_to(here))
+    except ValueError:
+        return str(path)
 
 
 def _plan(workdir: Path, results: Path, hashes: Sequence[str]) -> dict[str, str]:

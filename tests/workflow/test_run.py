@@ -312,3 +312,14 @@ def test_snakemake_options_pass_through(done) -> None:
     assert "Nothing to be done" not in run.stdout + run.stderr
     wrong = reelmake("status", "--forceall", cwd=workdir)
     assert wrong.returncode == 2 and "unrecognized arguments" in wrong.stderr
+
+
+def test_the_run_ends_by_naming_each_video_s_clips_and_report(done) -> None:
+    workdir, video, first = done
+    folder = results_of(workdir) / only_hash(workdir)
+    lines = first.stdout.splitlines()
+    line = next(x for x in lines if x.startswith(f"{video.name}: "))
+    assert f"results/{folder.name}/ranked/" in line
+    assert f"report results/{folder.name}/report.html" in line
+    assert (workdir / line.split("report ")[-1]).is_file()
+    assert "all videos: results/report.html" in lines
