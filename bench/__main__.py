@@ -721,7 +721,7 @@ def render(b: Bench) -> None:
         clipping.cut_clip(
             video, work / "h.json", transcript, folder / "ingest" / "video.json",
             work / "one.mp4", work / "one.srt", work / "one.vtt",
-            clipping.ClipOptions(**options), threads=threads,
+            work / "one.crop.json", clipping.ClipOptions(**options), threads=threads,
         )  # fmt: skip
         return time.perf_counter() - began
 
@@ -749,14 +749,15 @@ def render(b: Bench) -> None:
     (vertical / video.name).symlink_to(video)
     shutil.rmtree(vertical / "results" / folder.name / "clips", ignore_errors=True)
     (vertical / "config.yaml").write_text(
-        "select:\n  top_k: 10\nclips:\n  aspect: '9:16'\n  burn_captions: true\n"
+        "select:\n  top_k: 10\nclips:\n  aspect: '9:16'\n  reframe: centre\n"
+        "  burn_captions: true\n"
     )
     subprocess.run(reelmake("run", video.name, "--cores", "1"), cwd=vertical,
                    env=ENV, check=True, capture_output=True)  # fmt: skip
     vfolder = vertical / "results" / folder.name
     jobs = sum(bench_tsv(p)[0] for p in (vfolder / "benchmarks" / "cut_clip").glob(
         "*.tsv"))  # fmt: skip
-    options = clipping.ClipOptions(aspect="9:16", burn_captions=True)
+    options = clipping.ClipOptions(aspect="9:16", reframe="centre", burn_captions=True)
     words = load_transcript(transcript).words
     fps = float(next(s for s in info["streams"] if s["kind"] == "video")["fps"])
     by_hand = 0.0
@@ -824,6 +825,81 @@ def quality(b: Bench) -> None:
         b.emit("quality", f"{name}: time per candidate", per_candidate * 1000, "ms")
 
 
+# -- 11. framing (only with --only framing) ------------------------------------------
+def framing(b: Bench) -> None:
+    """Face tracking per minute of 1080p video, and a crop that follows a face against
+    a fixed crop of the same clip."""
+    from reelmake import clips as clipping
+    from reelmake import fileio, media
+    from reelmake import framing as reframe
+    from tests import faces
+
+    work = b.tmp / "framing"
+    work.mkdir()
+    seconds = 30.0 if b.quick else 120.0
+    video, _, _ = faces.two_faces(work, seconds=seconds, preset="veryfast")
+    video_json, audio = work / "video.json", work / "audio.wav"
+    media.ingest_video(video, video_json, "0" * 16)
+    media.extract_audio(video, audio)
+    subjects = work / "subjects.json"
+
+    def track() -> float:
+        began = time.perf_counter()
+        reframe.track_subjects(video, video_json, audio, subjects,
+                               reframe.TrackOptions())  # fmt: skip
+        return time.perf_counter() - began
+
+    spent = b.median(track)
+    b.emit("framing", "track_subjects per minute of 1080p video", spent * 60 / seconds,
+           "s", 60.0, f"{seconds:.0f} s, two faces, 5 samples a second at 640 px; "
+           "goal: at most 0.1 of real time")  # fmt: skip
+    transcript = work / "t.json"
+    fileio.write_json(transcript, {"language": "en", "duration": seconds,
+                                   "words": [], "segments": []})  # fmt: skip
+    fileio.write_json(work / "h.json", {"clip": "c", "start": 3.0, "end": 23.0})
+
+    def cut(reframe_mode: str) -> float:
+        began = time.perf_counter()
+        clipping.cut_clip(
+            video, work / "h.json", transcript, video_json, work / "c.mp4",
+            work / "c.srt", work / "c.vtt", work / "c.crop.json",
+            clipping.ClipOptions(aspect="9:16", reframe=reframe_mode), 2, subjects,
+        )  # fmt: skip
+        return time.perf_counter() - began
+
+    fixed = b.median(lambda: cut("centre"))
+    moving = b.median(lambda: cut("face"))
+    b.emit("framing", "a 20 s 9:16 clip following the speaker", moving, "s", fixed,
+           "floor: the same clip with a fixed centre crop, 2 threads")  # fmt: skip
+
+    # The detector on the test compositions: faces found, and boxes on no face.
+    made = work / "compositions"
+    made.mkdir()
+    cases = {
+        "one face drifting": faces.drifting_face(made)[:2],
+        "two faces, one talking": faces.two_faces(made)[:2],
+        "a hard cut": faces.hard_cut(made)[:2],
+    }
+    for neighbours in (reframe.TrackOptions().min_neighbors, 5):
+        options = reframe.TrackOptions(min_neighbors=neighbours)
+        for name, (clip, truth) in cases.items():
+            tracks, _, count = reframe.analyse(clip, faces.WIDTH, faces.HEIGHT, options)
+            found = wrong = 0
+            for t in tracks:
+                for k, box in enumerate(t.boxes):
+                    if box is None:
+                        continue
+                    real = truth((t.first + k) / options.sample_fps)
+                    if any(reframe.iou(box, r) > 0.3 for r in real):
+                        found += 1
+                    else:
+                        wrong += 1
+            expected = sum(len(truth(i / options.sample_fps)) for i in range(count))
+            b.emit("framing", f"{name}: faces found, minNeighbors {neighbours}",
+                   found / expected, "", note=f"{wrong} box(es) on no face; "
+                   f"{len(tracks)} track(s)")  # fmt: skip
+
+
 BENCHES = {
     "noop": noop,
     "hashing": hashing,
@@ -834,7 +910,12 @@ BENCHES = {
     "render": render,
 }
 # Run only when named with --only.
-EXTRA_BENCHES = {"slurm": slurm, "shared": shared, "quality": quality}
+EXTRA_BENCHES = {
+    "slurm": slurm,
+    "shared": shared,
+    "quality": quality,
+    "framing": framing,
+}
 
 
 def machine() -> str:

@@ -105,9 +105,38 @@ def select_options():
     return opts
 
 
+# Clip settings that only matter when a clip's shape differs from the source's.
+_REFRAME_KEYS = (
+    "reframe",
+    "no_face",
+    "switch_hold_seconds",
+    "smoothing_seconds",
+    "max_speed",
+)
+
+
 def clip_picture():
     """The clip settings that shape a clip's picture (and so its name)."""
-    return {k: v for k, v in config["clips"].items() if k != "threads"}
+    clips = config["clips"]
+    keep_shape = clips["aspect"] == "source"
+    return {
+        k: v
+        for k, v in clips.items()
+        if k != "threads" and not (keep_shape and k in _REFRAME_KEYS)
+    }
+
+
+def follows_faces():
+    return (
+        config["clips"]["aspect"] != "source" and config["clips"]["reframe"] == "face"
+    )
+
+
+def get_subjects(wildcards):
+    """The video's tracked faces, only when a clip's crop follows them."""
+    if not follows_faces():
+        return []
+    return f"results/{wildcards.video_hash}/framing/subjects.json"
 
 
 def clip_threads(wildcards):

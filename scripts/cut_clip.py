@@ -13,6 +13,8 @@ adapter.run(
     video=snakemake.output.video,
     srt=snakemake.output.srt,
     vtt=snakemake.output.vtt,
+    crop=snakemake.output.crop,
     options=ClipOptions(**snakemake.params.options),
     threads=snakemake.threads,
+    subjects=snakemake.input.subjects or None,
 )

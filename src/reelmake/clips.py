@@ -1,7 +1,10 @@
 """Cutting clips: frame-exact re-encodes with optional crop and burned-in captions.
 
 Stream copy would start at the previous keyframe, so clips are re-encoded (H.264/AAC,
-``+faststart``) with boundaries snapped to the source's frame grid.
+``+faststart``) with boundaries snapped to the source's frame grid. A crop to another
+shape follows the speaker (see :mod:`reelmake.framing`), sits in the centre, or fits
+the whole frame over a blurred copy of itself; the window it used is written beside
+the clip.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from reelmake import captions, fileio, smartcut
+from reelmake import captions, fileio, framing, smartcut
 from reelmake.errors import ReelmakeError
 from reelmake.media import tool
 from reelmake.selection import load_description
@@ -39,6 +42,22 @@ class ClipOptions:
     crf: int = 20
     preset: str = "veryfast"
     smart_cut: bool = True
+    # Other shapes than the source's: follow a face, crop the centre, or fit.
+    reframe: str = "face"
+    no_face: str = "centre"
+    switch_hold_seconds: float = 2.0
+    smoothing_seconds: float = 1.0
+    max_speed: float = 0.6
+
+    @property
+    def framing(self) -> framing.FrameOptions:
+        return framing.FrameOptions(
+            reframe=self.reframe,
+            no_face=self.no_face,
+            switch_hold_seconds=self.switch_hold_seconds,
+            smoothing_seconds=self.smoothing_seconds,
+            max_speed=self.max_speed,
+        )
 
 
 def output_size(
@@ -57,17 +76,47 @@ def output_size(
     return max(2, round(h * ratio / 2) * 2), h
 
 
-def video_filter(width: int, height: int, aspect: str, max_height: int) -> str:
-    out_w, out_h = output_size(width, height, aspect, max_height)
+def crop_size(width: int, height: int, aspect: str) -> tuple[int, int]:
+    """The largest window of the asked shape inside the frame, both sides even."""
     if aspect == "source":
-        return f"scale={out_w}:{out_h}"
+        return width, height
     ratio = ASPECTS[aspect]
     crop_w = min(width, int(height * ratio))
     crop_h = min(height, int(width / ratio))
-    return (
-        f"crop={crop_w - crop_w % 2}:{crop_h - crop_h % 2},"
-        f"scale={out_w}:{out_h},setsar=1"
-    )
+    return crop_w - crop_w % 2, crop_h - crop_h % 2
+
+
+# The crop window's moves, as ffmpeg sendcmd lines, in the folder ffmpeg runs in.
+CROP_COMMANDS = "crop.cmd"
+
+
+def video_filter(
+    width: int,
+    height: int,
+    aspect: str,
+    max_height: int,
+    path: framing.CropPath | None = None,
+) -> str:
+    """The picture's filters; ``path`` moves the crop (face) or asks for ``fit``."""
+    out_w, out_h = output_size(width, height, aspect, max_height)
+    if aspect == "source":
+        return f"scale={out_w}:{out_h}"
+    crop_w, crop_h = crop_size(width, height, aspect)
+    if path is not None and path.mode == "fit":
+        return (
+            f"split[bg][fg];[bg]scale={out_w}:{out_h}:force_original_aspect_ratio="
+            f"increase,crop={out_w}:{out_h},boxblur=20:2[back];"
+            f"[fg]scale={out_w}:{out_h}:force_original_aspect_ratio=decrease[front];"
+            f"[back][front]overlay=(W-w)/2:(H-h)/2,setsar=1"
+        )
+    if path is not None and path.mode == "face":
+        return (
+            f"sendcmd=f={CROP_COMMANDS},"
+            f"crop={crop_w}:{crop_h}:{path.xs[0]}:{path.ys[0]},"
+            f"scale={out_w}:{out_h},setsar=1"
+        )
+    at = f":{path.xs[0]}:{path.ys[0]}" if path is not None else ""
+    return f"crop={crop_w}:{crop_h}{at},scale={out_w}:{out_h},setsar=1"
 
 
 def snap(seconds: float, fps: float) -> float:
@@ -157,10 +206,12 @@ def encode_command(
     options: ClipOptions,
     threads: int,
     out: str | os.PathLike[str],
+    path: framing.CropPath | None = None,
 ) -> list[str]:
     """The ffmpeg command that encodes a whole clip (run in a folder holding
-    ``CAPTIONS_FILE`` when captions are burned in)."""
-    vf = video_filter(*size, options.aspect, options.max_height)
+    ``CAPTIONS_FILE`` when captions are burned in and ``CROP_COMMANDS`` when the crop
+    follows a face)."""
+    vf = video_filter(*size, options.aspect, options.max_height, path)
     if options.burn_captions:
         # The filter is given a bare name in its own folder: no escaping needed.
         vf += f",subtitles={CAPTIONS_FILE}"
@@ -217,6 +268,27 @@ def _smart_cut(
     return False
 
 
+def crop_path(
+    subjects: str | os.PathLike[str] | None,
+    start: float,
+    end: float,
+    fps: float,
+    frame: tuple[int, int],
+    options: ClipOptions,
+) -> framing.CropPath | None:
+    """The crop window of every frame, or None when the clip keeps the source's
+    shape."""
+    if options.aspect == "source":
+        return None
+    data = None
+    if options.reframe == "face":
+        if subjects is None:
+            raise ReelmakeError("clips.reframe: face needs the video's tracked faces")
+        data = fileio.read_json(subjects)
+    crop = crop_size(*frame, options.aspect)
+    return framing.plan_crop(data, start, end, fps, crop, frame, options.framing)
+
+
 def cut_clip(
     source: str | os.PathLike[str],
     highlight: str | os.PathLike[str],
@@ -225,11 +297,15 @@ def cut_clip(
     video: str | os.PathLike[str],
     srt: str | os.PathLike[str],
     vtt: str | os.PathLike[str],
+    crop: str | os.PathLike[str],
     options: ClipOptions,
     threads: int = 1,
+    subjects: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Cut the clip that ``highlight`` (its description, see
-    :func:`selection.description`) names to ``video``, with its caption files."""
+    :func:`selection.description`) names to ``video``, with its caption files and
+    ``crop``, the window it used (``subjects``: the video's faces, see
+    :func:`framing.track_subjects`, needed when the crop follows a face)."""
     h = load_description(highlight)
     clip = h["clip"]
     info = fileio.read_json(video_json)
@@ -243,6 +319,13 @@ def cut_clip(
     fileio.write_text(vtt, captions.to_vtt(cues))
 
     width, height = int(stream["width"]), int(stream["height"])
+    path = crop_path(subjects, start, end, fps, (width, height), options)
+    if path is not None:
+        log.info("framing: %s", path.reason)
+        fileio.write_json(crop, {"clip": clip, **path.as_json(fps)})
+    else:
+        fileio.write_json(crop, {"clip": clip, "mode": "source", "fps": fps,
+                                 "crop": [width, height]})  # fmt: skip
     if _smart_cut(source, start, end, (width, height), video, options, threads):
         return h
     with tempfile.TemporaryDirectory() as tmp, fileio.atomic_path(video) as out:
@@ -250,8 +333,11 @@ def cut_clip(
             size = output_size(width, height, options.aspect, options.max_height)
             ass = Path(tmp) / CAPTIONS_FILE
             ass.write_text(to_ass(cues, words, start, size, options), encoding="utf-8")
+        if path is not None and path.mode == "face":
+            commands = framing.sendcmd_script(path, fps)
+            (Path(tmp) / CROP_COMMANDS).write_text(commands, encoding="utf-8")
         cmd = encode_command(
-            source, start, end, fps, (width, height), options, threads, out
+            source, start, end, fps, (width, height), options, threads, out, path
         )
         result = subprocess.run(
             cmd, cwd=tmp, capture_output=True, text=True, check=False

@@ -14,6 +14,7 @@ from typing import Any
 from reelmake import fileio, passage
 from reelmake.errors import ReelmakeError
 from reelmake.selection import Highlight, load_highlights
+from reelmake.stages import STAGES
 
 
 def timecode(seconds: float) -> str:
@@ -121,7 +122,7 @@ def write_table(
     rows = sorted((fileio.read_json(p) for p in clip_jsons), key=lambda r: r["rank"])
     keep = {h.clip for h in load_highlights(highlights)}
     folder = Path(table).parent.parent
-    _remove_stale(_clips_dir(table), Path(table).parent, keep)
+    _remove_stale(Path(table).parent.parent, keep)
     links = link_ranked(folder, rows)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
@@ -154,11 +155,14 @@ def link_ranked(folder: Path, rows: Sequence[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _remove_stale(clips: Path, meta: Path, keep: set[str]) -> None:
-    """Clips of an earlier selection (another threshold, say) are not results now."""
-    for folder, suffixes in ((clips, (".mp4", ".srt", ".vtt")), (meta, (".json",))):
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            if path.suffix in suffixes and path.stem not in keep:
-                path.unlink()
+def _remove_stale(folder: Path, keep: set[str]) -> None:
+    """Clips of an earlier selection (another threshold, say) are not results now:
+    every per-clip file of the stage registry whose clip is not in ``keep`` goes."""
+    for s in STAGES:
+        for pattern in s.per_clip.values():
+            head, tail = pattern.split("{clip}")
+            prefix = head.rsplit("/", 1)[-1]
+            for path in folder.glob(f"{head}*{tail}"):
+                clip = path.name[len(prefix) : -len(tail)]
+                if clip not in keep:
+                    path.unlink()

@@ -180,7 +180,10 @@ STAGES: tuple[Stage, ...] = (
             "video": "clips/{clip}.mp4",
             "srt": "clips/{clip}.srt",
             "vtt": "clips/{clip}.vtt",
+            "crop": "clips/{clip}.crop.json",
         },
+        # The faces a crop follows (only for clips reframed around a face).
+        helpers=("framing/*",),
     ),
     Stage(
         "metadata",
@@ -210,6 +213,7 @@ _HELPER_RULES = {
     "write_clip_metadata": "metadata",
     "plan_chunks": "transcription",
     "transcribe_chunk": "transcription",
+    "track_subjects": "clips",
 }
 
 

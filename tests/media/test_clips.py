@@ -63,7 +63,7 @@ def _cut(d: Path, source: Path, h: dict, options: ClipOptions, name: str) -> Pat
     cut_clip(
         source, d / "highlights" / "clips" / f"{h['clip']}.json", d / "t.json",
         d / "video.json", out / f"{h['clip']}.mp4", out / f"{h['clip']}.srt",
-        out / f"{h['clip']}.vtt", options,
+        out / f"{h['clip']}.vtt", out / f"{h['clip']}.crop.json", options,
     )  # fmt: skip
     return out / f"{h['clip']}.mp4"
 
@@ -133,7 +133,9 @@ def test_captions_lie_inside_the_clip_and_match_the_transcript(
 
 def test_vertical_clip_with_burned_captions(pipeline, long_speech_video):
     d, highlights = pipeline
-    options = ClipOptions(aspect="9:16", burn_captions=True, preset="ultrafast")
+    options = ClipOptions(
+        aspect="9:16", reframe="centre", burn_captions=True, preset="ultrafast"
+    )
     clip = _cut(d, long_speech_video, highlights[2], options, "vertical")
     video = next(s for s in _probe(clip)["streams"] if s["codec_type"] == "video")
     width, height = video["width"], video["height"]
@@ -144,7 +146,7 @@ def test_vertical_clip_with_burned_captions(pipeline, long_speech_video):
         d,
         long_speech_video,
         highlights[2],
-        ClipOptions(aspect="9:16", preset="ultrafast"),
+        ClipOptions(aspect="9:16", reframe="centre", preset="ultrafast"),
         "vplain",
     )
     frames = [

@@ -54,7 +54,8 @@ def _cut(source: Path, start: float, end: float, folder: Path, **options) -> Pat
     out = folder / "c.mp4"
     cut_clip(
         source, folder / "h.json", folder / "t.json", folder / "video.json", out,
-        folder / "c.srt", folder / "c.vtt", ClipOptions(**options), threads=2,
+        folder / "c.srt", folder / "c.vtt", folder / "c.crop.json",
+        ClipOptions(**options), threads=2,
     )  # fmt: skip
     return out
 
@@ -130,7 +131,7 @@ def test_clips_that_change_the_picture_are_encoded_whole(
     sources, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    _cut(sources["h264"], 3.1, 9.0, tmp_path, aspect="9:16")
+    _cut(sources["h264"], 3.1, 9.0, tmp_path, aspect="9:16", reframe="centre")
     assert "full re-encode: the clip's picture differs" in caplog.text
     assert smartcut.plan(sources["h264"], 3.1, 5.5, smartcut.describe(
         sources["h264"])) == "fewer than two keyframes inside the clip"  # fmt: skip

@@ -64,6 +64,9 @@ def test_first_run_makes_every_stage(done) -> None:
         assert (folder / "logs" / f"{rule}.log").is_file()
     bench = (folder / "benchmarks" / "transcribe_audio.tsv").read_text().splitlines()
     assert bench[0].startswith("s\t") and len(bench) == 2
+    # Clips that keep the source's shape (the default) track no faces.
+    assert not (folder / "framing").exists()
+    assert "track_subjects" not in rules_run(first.stderr)
 
 
 def test_second_run_does_nothing_and_says_so(done) -> None:
