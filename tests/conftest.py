@@ -52,11 +52,20 @@ def long_speech_video(media_dir: Path) -> Path:
     return make_video(media_dir / "talk.mp4", DEMO_SCRIPT)
 
 
-def reelmake(
-    *args: str | os.PathLike[str], cwd: Path, timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
+class Run(subprocess.CompletedProcess[str]):
+    """A finished ``reelmake`` command. ``console`` is exactly what it printed;
+    ``stderr`` also holds the full Snakemake log of each run it named ("full log:
+    PATH"), so that tests can check which jobs ran."""
+
+    console: str
+
+
+_FULL_LOG = re.compile(r"^full log: (\S+)", re.M)
+
+
+def reelmake(*args: str | os.PathLike[str], cwd: Path, timeout: float = 600) -> Run:
     """Run the real ``reelmake`` command line in ``cwd``."""
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "reelmake.cli", *map(str, args)],
         cwd=cwd,
         capture_output=True,
@@ -64,11 +73,16 @@ def reelmake(
         timeout=timeout,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
+    run = Run(done.args, done.returncode, done.stdout, done.stderr)
+    run.console = done.stdout + done.stderr
+    for name in _FULL_LOG.findall(done.stdout):
+        log = cwd / name
+        if log.is_file():
+            run.stderr += f"\n--- {name} ---\n" + log.read_text(errors="replace")
+    return run
 
 
-def reelmake_with_config(
-    video: Path, config: str, cwd: Path
-) -> subprocess.CompletedProcess[str]:
+def reelmake_with_config(video: Path, config: str, cwd: Path) -> Run:
     """``reelmake run`` with a one-off ``config.yaml`` in the working folder."""
     (cwd / "config.yaml").write_text(config)
     try:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from reelmake import cache, config, discovery, stages, summary, workflow
+from reelmake import cache, config, console, discovery, stages, summary, workflow
 from reelmake.discovery import source_link
 from reelmake.errors import ReelmakeError
 from reelmake.hashing import INDEX_NAME, HashIndex, short
@@ -154,13 +154,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                 smk_args.append("--forceall")
             elif forced_rules:
                 smk_args += ["--forcerun", *forced_rules]
-            progress = Progress(videos, results)
+            live = _LiveOutput(args, results, videos, smk_args)
             if not args.until:
-                code = workflow.run_snakemake(workdir, smk_args, tick=progress.tick)
+                code = live.run(workdir, smk_args)
             else:
-                code = _run_until(
-                    workdir, results, videos, args.until, smk_args, progress
-                )
+                code = _run_until(workdir, results, videos, args.until, smk_args, live)
+            live.finish()
         finally:
             overlay.unlink(missing_ok=True)
     failed = 0 if args.dry_run else _report_failures(videos, problems, results)
@@ -180,7 +179,7 @@ def _run_until(
     videos: Sequence[discovery.Video],
     until: str,
     smk_args: list[str],
-    progress: Progress,
+    live: _LiveOutput,
 ) -> int:
     """Run up to a stage by asking for its files (Snakemake's ``--until`` loses its
     targets when a checkpoint updates the graph). The clips are known only after the
@@ -189,7 +188,7 @@ def _run_until(
     if stage.per_clip and not stage.files:
         # Targets go before --configfile, which takes every word after it.
         before = [str(p) for v in videos for p in _stage_paths(results, v, "selection")]
-        code = workflow.run_snakemake(workdir, before + smk_args, tick=progress.tick)
+        code = live.run(workdir, before + smk_args)
         targets = [
             str(p)
             for v in videos
@@ -198,11 +197,9 @@ def _run_until(
         ]
         if not targets:
             return code
-        return max(
-            code, workflow.run_snakemake(workdir, targets + smk_args, progress.tick)
-        )
+        return max(code, live.run(workdir, targets + smk_args))
     targets = [str(p) for v in videos for p in _stage_paths(results, v, stage.name)]
-    return workflow.run_snakemake(workdir, targets + smk_args, tick=progress.tick)
+    return live.run(workdir, targets + smk_args)
 
 
 def _stage_paths(results: Path, video: discovery.Video, name: str) -> list[Path]:
@@ -213,43 +210,51 @@ def _stage_paths(results: Path, video: discovery.Video, name: str) -> list[Path]
     return [p.relative_to(results.parent) for p in paths.values()]
 
 
-class Progress:
-    """Prints each video's newly finished stages while Snakemake runs."""
+class _LiveOutput:
+    """Where Snakemake's output goes during a run: live on the console (``--verbose``
+    and dry runs), or to a log file while :class:`console.Display` shows a few lines
+    per video."""
 
-    def __init__(self, videos: Sequence[discovery.Video], results: Path) -> None:
-        self.videos = videos
-        self.results = results
-        self.done = {v.hash: self._finished(v.hash) for v in videos}
-        self.last = 0.0
-
-    def _finished(self, video_hash: str) -> int:
-        """Stages whose fixed files all exist, in order (a cheap look, no parsing)."""
-        folder = self.results / video_hash
-        count = waiting = 0
-        for s in stages.STAGES:
-            paths = s.paths(folder).values()
-            if not paths:  # per-clip files only: done when the next stage is
-                waiting += 1
-                continue
-            if not all(p.exists() for p in paths):
-                break
-            count += 1 + waiting
-            waiting = 0
-        return count
-
-    def tick(self) -> None:
-        now = time.monotonic()
-        if now - self.last < 1.0:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        results: Path,
+        videos: Sequence[discovery.Video],
+        smk_args: list[str],
+    ) -> None:
+        self.display: console.Display | None = None
+        self.log: Path | None = None
+        if args.verbose or args.dry_run:
             return
-        self.last = now
-        total = len(stages.STAGES)
-        for v in self.videos:
-            count = self._finished(v.hash)
-            for n in range(self.done[v.hash] + 1, count + 1):
-                name = stages.STAGES[n - 1].name
-                print(f"progress: {v.path.name}: {name} done ({n}/{total} stages)",
-                      file=sys.stderr, flush=True)  # fmt: skip
-            self.done[v.hash] = max(count, self.done[v.hash])
+        logs = results / discovery.STATE_DIR / "logs"
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+        self.log = logs / f"run-{stamp}.log"
+        events = logs / f"run-{stamp}.events.jsonl"
+        logs.mkdir(parents=True, exist_ok=True)
+        smk_args += ["--logger", "reelmake", "--logger-reelmake-events", str(events)]
+        print(f"full log: {_shown(self.log, Path.cwd())} (--verbose shows it here)",
+              flush=True)  # fmt: skip
+        self.display = console.Display(
+            [(v.path.name, v.hash) for v in videos],
+            results,
+            events,
+            sys.stdout,
+            terminal=sys.stdout.isatty(),
+        )
+
+    def run(self, workdir: Path, smk_args: list[str]) -> int:
+        if self.display is None:
+            return workflow.run_snakemake(workdir, smk_args)
+        return workflow.run_snakemake(
+            workdir, smk_args, tick=self.display.tick, log=self.log
+        )
+
+    def finish(self) -> None:
+        if self.display is None:
+            return
+        self.display.finish()
+        if not self.display.jobs:
+            print("nothing to do: every result is up to date")
 
 
 def _overlay(results: Path, videos: Sequence[Path]) -> Path:
@@ -640,6 +645,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"answers made elsewhere are reused (default: ${SHARED_CACHE_ENV} if set)",
     )
     run.add_argument("--dry-run", "-n", action="store_true", help="show what would run")
+    run.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="show Snakemake's own output as it runs (it goes to a log file otherwise)",
+    )
     run.add_argument(
         "--rescore",
         action="store_true",

@@ -108,13 +108,35 @@ STUCK_AFTER_SIGNAL_S = 15.0
 
 
 def run_snakemake(
-    workdir: Path, args: Sequence[str], tick: Callable[[], None] | None = None
+    workdir: Path,
+    args: Sequence[str],
+    tick: Callable[[], None] | None = None,
+    log: Path | None = None,
 ) -> int:
     """Run Snakemake and pass SIGTERM and Ctrl-C on to it, then wait for it to stop.
 
-    ``tick`` is called about twice a second while it runs (progress reports).
+    ``tick`` is called about twice a second while it runs (progress reports); with
+    ``log``, everything Snakemake prints goes to that file instead of the console.
     """
-    proc = subprocess.Popen(snakemake_command(workdir, args))
+    out = None
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        out = open(log, "ab")  # noqa: SIM115 - closed below, after the process ends
+    try:
+        return _supervise(
+            subprocess.Popen(
+                snakemake_command(workdir, args),
+                stdout=out,
+                stderr=subprocess.STDOUT if out is not None else None,
+            ),
+            tick,
+        )
+    finally:
+        if out is not None:
+            out.close()
+
+
+def _supervise(proc: subprocess.Popen[bytes], tick: Callable[[], None] | None) -> int:
     signalled: list[float] = []
 
     def forward(signum: int, _frame: object) -> None:

@@ -321,7 +321,9 @@ def test_the_run_ends_by_naming_each_video_s_clips_and_report(done) -> None:
     workdir, video, first = done
     folder = results_of(workdir) / only_hash(workdir)
     lines = first.stdout.splitlines()
-    line = next(x for x in lines if x.startswith(f"{video.name}: "))
+    line = next(
+        x for x in lines if x.startswith(f"{video.name}: ") and " clip(s) in " in x
+    )
     assert f"results/{folder.name}/ranked/" in line
     assert f"report results/{folder.name}/report.html" in line
     assert (workdir / line.split("report ")[-1]).is_file()
