@@ -46,8 +46,10 @@ def print_cache_report(
     videos: Sequence[discovery.Video],
     states: dict[str, dict[str, Any]],
     forced: list[str] | None,
+    plans: dict[str, dict[str, dict[str, str]]] | None = None,
 ) -> None:
-    """Per video, which stages are cached and which will run."""
+    """Per video, which stages are cached and which will run (``plans``: each video's
+    :func:`_stage_status`, which says why a finished stage will run again)."""
     print(RULE)
     print("CHECKING FOR CACHED STATE")
     print(RULE)
@@ -65,11 +67,14 @@ def print_cache_report(
             forcing = (
                 forcing or forced == [] or (forced is not None and s.rule in forced)
             )
-            if block["completed"] and not forcing:
+            planned = (plans or {}).get(video.hash, {}).get(s.name, {})
+            if block["completed"] and forcing:
+                print(f"  ↻ {s.name}: will run again (--no-cache)")
+            elif block["completed"] and planned.get("status") == "stale":
+                print(f"  ↻ {s.name}: will run again ({planned['reason']})")
+            elif block["completed"]:
                 detail = _stage_detail(s, block)
                 print(f"  ✓ {s.name}: SKIPPED (using cached result){detail}")
-            elif block["completed"]:
-                print(f"  ↻ {s.name}: will run again (--no-cache)")
             else:
                 extra = f" ({block['error']})" if "error" in block else ""
                 print(f"  → {s.name}: will run{extra}")
@@ -129,7 +134,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             states[video.hash] = state
             cache.touch_used(results, video.hash)
         forced = (forced_rules or []) if no_cache else None
-        print_cache_report(videos, states, forced)
+        plans = {}
+        if any(state["last_stage"] for state in states.values()):
+            # What Snakemake itself would re-run, and why: the header then agrees
+            # with `reelmake status` and with what runs.
+            plan = _plan(workdir, results, [v.hash for v in videos], user_configs)
+            plans = {h: _stage_status(st, plan, results) for h, st in states.items()}
+        print_cache_report(videos, states, forced, plans)
         if workflow.release_stale_snakemake_lock(workdir):
             print("released the lock left behind by an interrupted run")
         if not args.dry_run:
@@ -340,8 +351,14 @@ def _shown(path: Path, here: Path) -> str:
         return str(path)
 
 
-def _plan(workdir: Path, results: Path, hashes: Sequence[str]) -> dict[str, str]:
-    """Why Snakemake would re-run each output file ('' when it would not)."""
+def _plan(
+    workdir: Path,
+    results: Path,
+    hashes: Sequence[str],
+    configs: Sequence[Path] | None = None,
+) -> dict[str, str]:
+    """Why Snakemake would re-run each output file ('' when it would not);
+    ``configs``: the user's config files (default: ./config.yaml if any)."""
     links = [source_link(results, h) for h in hashes]
     videos = [Path(os.path.realpath(link)) for link in links if link and link.exists()]
     if not videos:
@@ -349,7 +366,9 @@ def _plan(workdir: Path, results: Path, hashes: Sequence[str]) -> dict[str, str]
     overlay = _overlay(results, videos)
     try:
         args = ["--summary", "--quiet", "all", "--configfile"]
-        args += [str(p) for p in _user_configs(workdir, None)] + [str(overlay)]
+        if configs is None:
+            configs = _user_configs(workdir, None)
+        args += [str(p) for p in configs] + [str(overlay)]
         out = subprocess.run(
             workflow.snakemake_command(workdir, args),
             capture_output=True,

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -328,3 +329,21 @@ def test_the_run_ends_by_naming_each_video_s_clips_and_report(done) -> None:
     assert f"report results/{folder.name}/report.html" in line
     assert (workdir / line.split("report ")[-1]).is_file()
     assert "all videos: results/report.html" in lines
+
+
+def test_the_header_says_why_a_stage_will_run_again(done) -> None:
+    """After a changed setting the cached-state report agrees with `status` and with
+    what Snakemake runs: the selection is not SKIPPED, it runs again for its params."""
+    workdir, video, _ = done
+    (workdir / "config.yaml").write_text("select:\n  threshold: 6.5\n")
+    try:
+        run = reelmake("run", video, "--dry-run", cwd=workdir)
+        status = reelmake("status", cwd=workdir)
+    finally:
+        (workdir / "config.yaml").unlink()
+    assert run.returncode == 0, run.stderr
+    assert "selection: will run again (params changed)" in run.stdout
+    assert "selection: SKIPPED" not in run.stdout
+    assert "transcription: SKIPPED" in run.stdout
+    assert re.search(r"selection\s+stale \(params changed\)", status.stdout)
+    assert "select_highlights" in run.stdout  # what Snakemake plans
