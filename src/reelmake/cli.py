@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import json
 import os
@@ -566,29 +565,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def _planning_input(
+    folder: Path, path: Path, video_hash: str, options: Any
+) -> tuple[dict[str, Any], str]:
+    """What scoring would read for one video, from the furthest stage that exists:
+    its candidates, its transcript segmented here, or a model of its speech from its
+    duration. Nothing is run or written."""
+    from reelmake import media, segment
+    from reelmake.transcribe import load_transcript
+
+    candidates = folder / "segments" / "candidates.json"
+    transcript = folder / "transcript" / "transcript.json"
+    try:
+        return json.loads(candidates.read_text()), "its candidates"
+    except (OSError, ValueError):
+        pass
+    try:
+        words = load_transcript(transcript).words
+        return segment.candidates_data(words, video_hash, options), "its transcript"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    words = segment.modelled_words(media.probe(path).duration)
+    return (
+        segment.candidates_data(words, video_hash, options),
+        "its duration (not transcribed yet: a model of 150 words a minute)",
+    )
+
+
 def cmd_estimate(args: argparse.Namespace) -> int:
-    """Run the offline stages up to segmentation, then count what scoring would ask."""
+    """Count what language-model scoring would send, from what exists; runs nothing
+    and writes nothing."""
+    from reelmake.hashing import hash_file
     from reelmake.llm import LLMOptions, estimate
     from reelmake.picks import estimate as picks_estimate
     from reelmake.picks import sentences_of
     from reelmake.scoring import contexts_before
-    from reelmake.segment import load_candidates
+    from reelmake.segment import Candidate, options_for
 
     workdir = Path(args.directory).resolve()
     results = _results(workdir)
     settings = _load_config(workdir, args.configfile)[1]
     options = LLMOptions(**settings["score"]["openai"])
-    config_args = ["--configfile", args.configfile] if args.configfile else []
-    prepare = _run_args(
-        "--directory", str(workdir), "--cores", str(args.cores),
-        "--until", "segmentation", *config_args, "--", *args.videos,
-    )  # fmt: skip
-    with contextlib.redirect_stdout(sys.stderr):
-        code = cmd_run(prepare)
-    if code != 0:
-        return code
-    paths, _ = discovery.discover(args.videos)
-    index = HashIndex(results / discovery.STATE_DIR / INDEX_NAME)
+    seg_options = options_for(**settings["segment"])
+    paths, problems = discovery.discover(args.videos)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if not paths:
+        print("error: no videos to estimate", file=sys.stderr)
+        return 1
+    index_file = results / discovery.STATE_DIR / INDEX_NAME
+    index = HashIndex(index_file) if index_file.is_file() else None
     if settings["score"]["backend"] != "openai":
         print("score.backend is heuristic: scoring sends no requests. With "
               "score.backend: openai it would send:")  # fmt: skip
@@ -599,10 +625,12 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print(head)
     totals: dict[str, list[int]] = {"transcript": [0] * 5, "passages": [0] * 5}
     for path in paths:
-        cand_path = results / short(index.hash(path)) / "segments" / "candidates.json"
-        data = json.loads(cand_path.read_text())
+        video_hash = short(index.hash(path) if index else hash_file(path))
+        data, basis = _planning_input(results / video_hash, path, video_hash,
+                                      seg_options)  # fmt: skip
         t = picks_estimate(options, sentences_of(data))
-        e = estimate(options, load_candidates(cand_path), contexts_before(data))
+        found = [Candidate(**c) for c in data["candidates"]]
+        e = estimate(options, found, contexts_before(data))
         rows = {
             "transcript": [t.chunks, t.cached, t.requests, t.prompt_tokens,
                            t.completion_tokens],
@@ -613,15 +641,15 @@ def cmd_estimate(args: argparse.Namespace) -> int:
             totals[mode] = [a + b for a, b in zip(totals[mode], row, strict=True)]
             print(f"{path.name[:32]:<32} {mode:<10} {row[0]:>7} {row[1]:>7} "
                   f"{row[2]:>9} {row[3]:>12} {row[4]:>12}")  # fmt: skip
-        print(f"{'':<32} {'(transcript itself: ~' + str(t.transcript_tokens)}"
-              " tokens)")  # fmt: skip
+        print(f"{'':<32} (transcript itself: ~{t.transcript_tokens} tokens; "
+              f"from {basis})")  # fmt: skip
     for mode, row in totals.items():
         print(f"{'total':<32} {mode:<10} {row[0]:>7} {row[1]:>7} {row[2]:>9} "
               f"{row[3]:>12} {row[4]:>12}")  # fmt: skip
     print("units: transcript chunks (transcript mode) or candidates (passages mode); "
           "plus one request per video for the selected clips' titles and "
           "descriptions")  # fmt: skip
-    return 0
+    return 1 if problems else 0
 
 
 def _run_args(*argv: str) -> argparse.Namespace:
@@ -684,10 +712,6 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument(
         "--configfile", help="a config file (default: ./config.yaml if any)"
     )
-    est.add_argument(
-        "--cores", type=int, default=os.cpu_count() or 1,
-        help="jobs at once for the offline stages it runs first",
-    )  # fmt: skip
     est.set_defaults(func=cmd_estimate)
 
     status = sub.add_parser("status", parents=[common], help="show each video's stages")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import xxhash
 
@@ -190,7 +191,15 @@ def segment_transcript(
     options: SegmentOptions,
 ) -> list[Candidate]:
     """Read the transcript, write ``candidates.json`` with sentences and pauses."""
-    words = load_transcript(transcript).words
+    data = candidates_data(load_transcript(transcript).words, video_hash, options)
+    fileio.write_json(candidates, data)
+    return [Candidate(**c) for c in data["candidates"]]
+
+
+def candidates_data(
+    words: Sequence[Word], video_hash: str, options: SegmentOptions
+) -> dict[str, Any]:
+    """The content of ``candidates.json`` for these words."""
     sentences = split_sentences(words, options)
     pauses = find_pauses(words, options.pause_gap)
     found = build_candidates(words, sentences, options, video_hash)
@@ -204,8 +213,28 @@ def segment_transcript(
         pauses=[asdict(p) for p in pauses],
         candidates=[asdict(c) for c in found],
     )
-    fileio.write_json(candidates, data)
-    return found
+    return data
+
+
+# A model of speech for planning before a video is transcribed: conversational
+# English runs at about 150 words a minute, in sentences of about 14 words with a
+# short pause after each; an average English word has about 5 letters.
+WORDS_PER_SECOND = 2.5
+WORDS_PER_SENTENCE = 14
+SENTENCE_PAUSE = 0.6
+
+
+def modelled_words(duration: float) -> list[Word]:
+    """Words as a ``duration``-second talk would have them (for estimates only)."""
+    words: list[Word] = []
+    step = 1.0 / WORDS_PER_SECOND
+    at = 0.0
+    while at + step <= duration:
+        last = len(words) % WORDS_PER_SENTENCE == WORDS_PER_SENTENCE - 1
+        words.append(Word(round(at, 3), round(at + step * 0.9, 3),
+                          "words." if last else "words", 1.0))  # fmt: skip
+        at += step + (SENTENCE_PAUSE if last else 0.0)
+    return words
 
 
 def load_candidates(path: str | os.PathLike[str]) -> list[Candidate]:

@@ -73,8 +73,12 @@ def test_scores_metadata_cache_and_no_secret_anywhere(
 ) -> None:
     server = llm_server("normal")
     _config(tmp_path, server.base_url)
+    # The offline stages first, so that the estimate counts the real candidates.
+    ready = reelmake("run", speech_video, "--until", "segmentation", cwd=tmp_path)
+    assert ready.returncode == 0, ready.stderr
     est = reelmake("estimate", speech_video, cwd=tmp_path)
     assert est.returncode == 0, est.stderr
+    assert "from its candidates" in est.stdout
     row = next(line for line in est.stdout.splitlines()
                if line.startswith("garden") and " passages " in line)  # fmt: skip
     candidates, cached, requests = (int(x) for x in row.split()[2:5])

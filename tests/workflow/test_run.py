@@ -347,3 +347,24 @@ def test_the_header_says_why_a_stage_will_run_again(done) -> None:
     assert "transcription: SKIPPED" in run.stdout
     assert re.search(r"selection\s+stale \(params changed\)", status.stdout)
     assert "select_highlights" in run.stdout  # what Snakemake plans
+
+
+def test_estimate_runs_nothing_and_writes_nothing(done, tmp_path: Path) -> None:
+    workdir, video, _ = done
+    summary = results_of(workdir) / "summary.tsv"
+    before = (summary.read_bytes(), summary.stat().st_mtime_ns)
+    logs = set((workdir / ".snakemake" / "log").iterdir())
+    est = reelmake("estimate", video, cwd=workdir)
+    assert est.returncode == 0, est.stderr
+    assert "scoring sends no requests" in est.stdout  # the offline scorer is on
+    assert "from its candidates" in est.stdout
+    assert (summary.read_bytes(), summary.stat().st_mtime_ns) == before
+    assert set((workdir / ".snakemake" / "log").iterdir()) == logs  # no Snakemake run
+    # A video never processed here: planned from its duration, and no results/.
+    fresh = reelmake("estimate", video, cwd=tmp_path)
+    assert fresh.returncode == 0, fresh.stderr
+    assert "from its duration" in fresh.stdout
+    assert not (tmp_path / "results").exists()
+    row = next(x.split() for x in fresh.stdout.splitlines()
+               if x.startswith(video.name[:32]) and " transcript " in x)  # fmt: skip
+    assert int(row[-2]) > 0  # prompt tokens: the speech's model is not empty
