@@ -46,7 +46,8 @@ wildcard_constraints:
 
 def _register_videos():
     paths, problems = discovery.discover(config["videos"])
-    videos, unreadable = discovery.register(paths, RESULTS)
+    # reelmake run names each video's hash as the run began: one name per run.
+    videos, unreadable = discovery.register(paths, RESULTS, config["video_hashes"])
     for problem in problems + unreadable:
         print(f"reelmake: skipping {problem}", file=sys.stderr)
     return videos, problems + unreadable

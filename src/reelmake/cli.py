@@ -18,7 +18,7 @@ import yaml
 from reelmake import cache, config, console, discovery, stages, summary, workflow
 from reelmake.discovery import source_link
 from reelmake.errors import ReelmakeError
-from reelmake.hashing import INDEX_NAME, HashIndex, short
+from reelmake.hashing import INDEX_NAME, FileKey, HashIndex, short
 from reelmake.workflow import SHARED_CACHE_ENV
 
 RULE = "=" * 60
@@ -120,7 +120,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
         if not videos:
-            print("error: no videos to process", file=sys.stderr)
+            print("reelmake: no video left to process" if problems
+                  else "error: no videos to process", file=sys.stderr)  # fmt: skip
             return 1
         states = {}
         for video in videos:
@@ -145,7 +146,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.dry_run:
             for line in workflow.cancel_orphaned_slurm_jobs(workdir):
                 print(line, file=sys.stderr if line.startswith("warning") else None)
-        overlay = _overlay(results, [v.path for v in videos])
+        overlay = _overlay(results, videos)
+        keys = {v.hash: _file_key(v.path) for v in videos}
         try:
             smk_args = ["--cores", str(args.cores), *getattr(args, "snakemake", [])]
             if args.shared_cache:
@@ -172,6 +174,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             live.finish()
         finally:
             overlay.unlink(missing_ok=True)
+    if not args.dry_run:
+        changed = _changed_during_run(videos, keys)
+        for problem in changed:
+            print(f"error: {problem}", file=sys.stderr)
+        problems += changed
+        # Not done, whatever its files say: the summary lists it with its problem.
+        gone = {p.path for p in changed}
+        videos = [v for v in videos if str(v.path) not in gone]
     failed = 0 if args.dry_run else _report_failures(videos, problems, results)
     if problems or failed:
         print(
@@ -267,12 +277,37 @@ class _LiveOutput:
             print("nothing to do: every result is up to date")
 
 
-def _overlay(results: Path, videos: Sequence[Path]) -> Path:
-    """A config file naming exactly these videos, for one Snakemake call."""
+def _overlay(results: Path, videos: Sequence[discovery.Video | Path]) -> Path:
+    """A config file naming exactly these videos, for one Snakemake call, with the
+    hash each registered video has now (so that Snakemake does not hash it again)."""
     overlay = results / discovery.STATE_DIR / f"run-{os.getpid()}.yaml"
     overlay.parent.mkdir(parents=True, exist_ok=True)
-    overlay.write_text(yaml.safe_dump({"videos": [str(v) for v in videos]}))
+    paths = [str(v.path if isinstance(v, discovery.Video) else v) for v in videos]
+    hashes = {str(v.path): v.hash for v in videos if isinstance(v, discovery.Video)}
+    overlay.write_text(yaml.safe_dump({"videos": paths, "video_hashes": hashes}))
     return overlay
+
+
+def _file_key(path: Path) -> FileKey | None:
+    try:
+        return FileKey.of(path)
+    except OSError:
+        return None
+
+
+def _changed_during_run(
+    videos: Sequence[discovery.Video], keys: dict[str, FileKey | None]
+) -> list[discovery.Problem]:
+    """Videos whose file is not what it was when the run began."""
+    return [
+        discovery.Problem(
+            str(v.path),
+            "changed while it was processed: its results may mix two versions; "
+            "run again to process it as it is now",
+        )
+        for v in videos
+        if _file_key(v.path) != keys[v.hash]
+    ]
 
 
 def _user_configs(workdir: Path, explicit: str | None) -> list[Path]:
@@ -339,7 +374,7 @@ def _report_failures(
     if done:
         print(f"all videos: {_shown(results / 'report.html', here)}")
     print(f"summary: {done} of {len(rows) + len(problems)} video(s) done; {target}")
-    return sum(r.status == "failed" for r in rows)
+    return sum(r.status != "done" for r in rows)
 
 
 def _shown(path: Path, here: Path) -> str:

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelmake.hashing import INDEX_NAME, HashIndex, short
+from reelmake.hashing import (
+    INDEX_NAME,
+    ChangingFileError,
+    FileKey,
+    HashIndex,
+    short,
+)
 
 VIDEO_EXTENSIONS = frozenset(
     {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".ts", ".mts", ".mpg",
@@ -122,21 +129,58 @@ def discover(
     return videos, problems
 
 
+# A file written to this recently may still be growing: it is looked at twice.
+SETTLE_SECONDS = 2.0
+STILL_WRITTEN = (
+    "is still being written (it changed while it was read); it is left for the next run"
+)
+
+
+def _settled(path: Path) -> bool:
+    """False when a file modified in the last moments changes when looked at again."""
+    try:
+        before = FileKey.of(path)
+    except OSError:
+        return True  # reading it will say what is wrong
+    if time.time() - before.mtime_ns / 1e9 > SETTLE_SECONDS:
+        return True
+    time.sleep(SETTLE_SECONDS / 2)
+    try:
+        return FileKey.of(path) == before
+    except OSError:
+        return False
+
+
 def register(
-    paths: Iterable[Path], results_dir: Path
+    paths: Iterable[Path],
+    results_dir: Path,
+    pinned: Mapping[str, str] | None = None,
 ) -> tuple[list[Video], list[Problem]]:
     """Hash each video (through the index) and keep its stable link up to date.
 
     Equal bytes under two names are one video. The link ``results/<hash>/source.<ext>``
-    lets later stages ignore renames and moves of the original file.
+    lets later stages ignore renames and moves of the original file. A file still
+    being written is a problem, not a video. ``pinned`` maps absolute paths to the
+    hashes a run gave them when it began: a run keeps one name for a video, even if
+    the file changes under it (the run then reports it; see ``reelmake run``).
     """
     index = HashIndex(results_dir / STATE_DIR / INDEX_NAME)
     videos: list[Video] = []
     problems: list[Problem] = []
     by_hash: dict[str, Video] = {}
     for path in paths:
+        known = (pinned or {}).get(os.path.abspath(path))
         try:
-            digest = short(index.hash(path))
+            if known is not None:
+                digest = known
+            elif not _settled(path):
+                problems.append(Problem(str(path), STILL_WRITTEN))
+                continue
+            else:
+                digest = short(index.hash(path))
+        except ChangingFileError:
+            problems.append(Problem(str(path), STILL_WRITTEN))
+            continue
         except OSError as exc:
             problems.append(Problem(str(path), f"cannot be read ({exc.strerror})"))
             continue

@@ -54,6 +54,10 @@ class FileKey:
         )
 
 
+class ChangingFileError(Exception):
+    """The file changed while it was hashed: it is still being written."""
+
+
 class HashIndex:
     """Remembered hashes, stored as JSON and rewritten atomically under a file lock."""
 
@@ -86,8 +90,8 @@ class HashIndex:
         key = FileKey.of(path)
         digest = hash_file(key.realpath)
         if FileKey.of(path) != key:
-            # The file changed while it was read: do not remember a hash of a mix.
-            return digest
+            # A hash of a mix of two versions names neither.
+            raise ChangingFileError(key.realpath)
         self._remember(key, digest)
         return digest
 

@@ -7,12 +7,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from reelmake.demo import make_video
+from reelmake.discovery import STILL_WRITTEN
 from tests.conftest import (
     REPO,
     REPORT_RULES,
@@ -234,6 +236,11 @@ def test_bad_inputs_each_get_a_line_and_good_videos_finish(
         matching = [e for e in errors if str(bad / name) in e]
         assert len(matching) == 1, (name, errors)
         assert problem in matching[0], matching[0]
+    # On the console: the clean lines only, none of Snakemake's exception blocks.
+    for noise in ("RuleException", "WorkflowError", "Traceback", "Error in rule"):
+        assert noise not in run.console, run.console
+    shown_errors = [x for x in run.console.splitlines() if x.startswith("error: ")]
+    assert len(shown_errors) == len(expected), run.console
     assert not (tmp_path / "pwned").exists()
     good_hash = next(
         line.split()[0]
@@ -368,3 +375,60 @@ def test_estimate_runs_nothing_and_writes_nothing(done, tmp_path: Path) -> None:
     row = next(x.split() for x in fresh.stdout.splitlines()
                if x.startswith(video.name[:32]) and " transcript " in x)  # fmt: skip
     assert int(row[-2]) > 0  # prompt tokens: the speech's model is not empty
+
+
+def _grow(path: Path, stop: threading.Event, every: float = 0.2) -> None:
+    """Append to ``path`` until ``stop`` is set, as a recorder writing it would."""
+    while not stop.is_set():
+        with open(path, "ab") as fh:
+            fh.write(os.urandom(4096))
+        stop.wait(every)
+
+
+def test_a_video_still_being_written_is_left_for_the_next_run(
+    tmp_path: Path, speech_video: Path
+) -> None:
+    growing = tmp_path / "recording.mp4"
+    shutil.copy(speech_video, growing)
+    stop = threading.Event()
+    writer = threading.Thread(target=_grow, args=(growing, stop))
+    writer.start()
+    try:
+        run = reelmake("run", growing, cwd=tmp_path)
+    finally:
+        stop.set()
+        writer.join()
+    assert run.returncode != 0
+    errors = [x for x in run.console.splitlines() if x.startswith("error: ")]
+    assert errors == [f"error: {growing}: {STILL_WRITTEN}"], run.console
+    assert not list(results_of(tmp_path).glob("[0-9a-f]*/source.*"))
+
+
+def test_a_video_replaced_during_the_run_keeps_one_name_and_fails(
+    tmp_path: Path, speech_video: Path
+) -> None:
+    video = tmp_path / "talk.mp4"
+    shutil.copy(speech_video, video)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reelmake.cli", "run", str(video)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not list(results_of(tmp_path).glob("*/audio/audio.wav")):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        with open(video, "ab") as fh:  # the recorder writes a little more
+            fh.write(os.urandom(65536))
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode != 0, out + err
+    header = re.search(r"talk\.mp4  \[([0-9a-f]{16})\]", out)
+    assert header, out
+    # Processed under the name the header gave it, and no other.
+    folders = [p.name for p in results_of(tmp_path).glob("[0-9a-f]*") if p.is_dir()]
+    assert folders == [header.group(1)]
+    assert f"error: {video}: changed while it was processed" in err
+    assert "summary: 0 of 1 video(s) done" in out
