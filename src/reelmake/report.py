@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import csv
-import html
 import io
 import os
 import subprocess
@@ -27,12 +26,15 @@ TEMPLATES = Path(__file__).parent / "templates"
 def _env() -> Any:
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["label"] = label
+    env.filters["scorer"] = scorer
+    return env
 
 
 def timeline_svg(
@@ -136,6 +138,7 @@ def video_report(
                 "video": f"clips/{h['clip']}.mp4",
                 "thumbnail": thumbnail(video, at=min(1.0, h["duration"] / 2)),
                 "captions": _caption_text(folder / "clips" / f"{h['clip']}.srt"),
+                "framing": _framing(folder / "clips" / f"{h['clip']}.crop.json"),
             }
         )
     page = (
@@ -163,24 +166,88 @@ def video_report(
 
 
 def batch_report(reports: list[str], target: str | os.PathLike[str]) -> None:
-    """One row per video, linking to its own report."""
+    """A card per video (the best clip's picture, its clip count and best score),
+    linking to its own report."""
     rows = []
     base = Path(target).parent
     for report in sorted(reports):
         folder = Path(report).parent
         state = stages.compute_state(folder.parent, folder.name)
         chosen = fileio.read_json(folder / stages.SELECTION_FILE)["highlights"]
+        best = chosen[0] if chosen else None  # rank order
         rows.append(
             {
                 "video": Path(state["video_path"] or folder.name).name,
                 "hash": folder.name,
                 "link": os.path.relpath(report, base),
                 "clips": len(chosen),
-                "best": max((h["overall"] for h in chosen), default=None),
-                "best_title": chosen[0]["title"] if chosen else "",
+                "best": best["overall"] if best else None,
+                "best_title": best["title"] if best else "",
+                "thumbnail": thumbnail(
+                    folder / "clips" / f"{best['clip']}.mp4",
+                    at=min(1.0, best["duration"] / 2),
+                )
+                if best
+                else "",
                 "last_stage": state["last_stage"],
+                "completed": state["completed"],
                 "duration": state["ingest"].get("duration"),
             }
         )
-    page = _env().get_template("batch.html.j2").render(rows=rows, escape=html.escape)
+    count = len(rows)
+    page = (
+        _env()
+        .get_template("batch.html.j2")
+        .render(
+            rows=rows,
+            heading=f"{count} video{'' if count == 1 else 's'}",
+            clips_total=sum(r["clips"] for r in rows),
+        )
+    )
     fileio.write_text(target, page)
+
+
+def _framing(crop: Path) -> str:
+    """How a clip was framed, in words, from the window it used."""
+    try:
+        data = fileio.read_json(crop)
+    except (OSError, ValueError):
+        return ""
+    mode = data.get("mode")
+    if mode == "face":
+        return f"framed on the speaker: {data.get('reason', '')}"
+    if mode in ("centre", "fit"):
+        shape = "centre crop" if mode == "centre" else "whole frame fitted"
+        return f"{shape} ({data.get('reason', '')})"
+    return ""
+
+
+# Words a person reads instead of the names in our files.
+LABELS = {
+    "self_contained": "stands alone",
+    "ai_scoring": "scoring",
+    "audio_extraction": "audio",
+    "candidate_count": "candidates",
+    "sentence_count": "sentences",
+    "pause_count": "pauses",
+    "segment_count": "segments",
+    "word_count": "words",
+    "scored_count": "scored",
+    "high_quality_count": "above the threshold",
+    "highlight_count": "highlights",
+    "clip_count": "clips",
+}
+
+
+def label(name: str) -> str:
+    """A name from our files (a sub-score, a stage, a rule) as words."""
+    return LABELS.get(name, name.replace("_", " "))
+
+
+def scorer(backend: str) -> str:
+    """Which scorer judged a clip, in words."""
+    if backend == "heuristic":
+        return "scored offline (content heuristics)"
+    if backend.startswith("openai:"):
+        return f"scored by the language model {backend.split(':', 1)[1]}"
+    return f"scored by {backend}"

@@ -69,8 +69,13 @@ def test_report_loads_offline_in_chromium(talk, tmp_path: Path) -> None:
     candidates = json.loads((folder / "segments/candidates.json").read_text())
     assert dom.count('class="clip-card"') == len(highlights["highlights"]) >= 3
     assert _uses_in_group(dom, "candidate-points") == candidates["candidate_count"]
+    # One picture per card: the thumbnail is the player's poster.
     media = re.findall(r"<(img|video)\b[^>]*>", dom)
-    assert len(media) == 2 * len(highlights["highlights"])
+    assert media == ["video"] * len(highlights["highlights"])
+    assert dom.count('poster="data:image/jpeg;base64,') == len(media)
+    # Words, not the names in our files.
+    assert "self_contained" not in dom and "stands alone" in dom
+    assert ">heuristic<" not in dom and "scored offline" in dom
     loaded = re.findall(r'<(?:img|video)\b[^>]*data-loaded="(\w+)"', dom)
     assert loaded == ["yes"] * len(media), loaded
     shot = tmp_path / "report.png"
@@ -80,6 +85,19 @@ def test_report_loads_offline_in_chromium(talk, tmp_path: Path) -> None:
     pixels = matplotlib.image.imread(shot)
     assert pixels.shape[0] == 1600 and pixels.shape[1] == 1200
     assert pixels.std() > 0.05  # not a blank page
+
+
+def test_the_batch_page_has_a_card_per_video(talk) -> None:
+    workdir, _, folder = talk
+    page = results_of(workdir) / "report.html"
+    dom = _chromium("--dump-dom", page.as_uri()).stdout
+    chosen = json.loads((folder / "highlights/highlights.json").read_text())
+    assert dom.count('class="video-card"') == 1
+    assert "<h1>1 video</h1>" in dom
+    assert f'href="{folder.name}/report.html"' in dom
+    assert 'src="data:image/jpeg;base64,' in dom
+    assert f"{len(chosen['highlights'])} clips" in dom
+    assert f'<span class="score">{chosen["highlights"][0]["overall"]}</span>' in dom
 
 
 def test_missing_clip_shows_in_the_report(talk, tmp_path: Path) -> None:
