@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,14 +26,62 @@ SHORT_SCRIPT = (
 )
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """A test cluster's configuration left by a killed session makes every Snakemake
-    start wait for a SLURM controller that is gone; remove it if none is running."""
-    from tests.slurm_cluster import remove_config
+# Every process the suite starts carries this in its environment (workers of
+# pytest-xdist, and what they start, inherit it), so that the suite can find any it
+# left behind.
+SESSION_VAR = "REELMAKE_TEST_SESSION"
 
-    alive = subprocess.run(["pgrep", "-x", "slurmctld"], capture_output=True)
-    if alive.returncode == 1:  # 1: no such process (not: pgrep missing or failed)
-        remove_config()
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault(SESSION_VAR, uuid.uuid4().hex)
+
+
+def _ours_still_running() -> list[tuple[int, str]]:
+    """Processes of this test session other than pytest's own."""
+    mark = f"{SESSION_VAR}={os.environ[SESSION_VAR]}".encode()
+    mine = {os.getpid()}
+    pid = os.getpid()
+    while pid > 1:  # this process and its ancestors
+        try:
+            pid = int(
+                Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+            )
+        except (OSError, ValueError, IndexError):
+            break
+        mine.add(pid)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in mine:
+            continue
+        try:
+            if mark not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if command.strip():  # zombies have no command line and are not running
+            found.append((int(entry.name), command.strip()[:160]))
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite leaves no process behind: anything it started and that still runs
+    at its end fails the run (and is stopped)."""
+    if hasattr(session.config, "workerinput"):
+        return  # a worker: the controller looks once every worker has ended
+    deadline = time.monotonic() + 15
+    left = _ours_still_running()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = _ours_still_running()
+    if not left:
+        return
+    lines = "\n".join(f"  {pid} {command}" for pid, command in left)
+    print(f"\nthe test session left {len(left)} process(es) running:\n{lines}")
+    for pid, _ in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -63,15 +114,21 @@ class Run(subprocess.CompletedProcess[str]):
 _FULL_LOG = re.compile(r"^full log: (\S+)", re.M)
 
 
-def reelmake(*args: str | os.PathLike[str], cwd: Path, timeout: float = 600) -> Run:
-    """Run the real ``reelmake`` command line in ``cwd``."""
+def reelmake(
+    *args: str | os.PathLike[str],
+    cwd: Path,
+    timeout: float = 600,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """Run the real ``reelmake`` command line in ``cwd`` (in ``env``, default: this
+    process's environment)."""
     done = subprocess.run(
         [sys.executable, "-m", "reelmake.cli", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        env={**(os.environ if env is None else env), "HF_HUB_OFFLINE": "1"},
     )
     run = Run(done.args, done.returncode, done.stdout, done.stderr)
     run.console = done.stdout + done.stderr

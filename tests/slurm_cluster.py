@@ -1,9 +1,15 @@
 """A single-node SLURM cluster on 127.0.0.1, started by hand (no systemd).
 
-Needs Debian's ``slurmctld slurmd slurm-client munge`` and root. Everything the
-daemons write lives in one folder. The configuration goes to /etc/slurm/slurm.conf,
-where every SLURM command looks (job steps inside a job do not see ``SLURM_CONF``);
-an existing configuration that is not ours is never overwritten.
+Needs Debian's ``slurmctld slurmd slurm-client munge`` and root. Everything lives in
+one folder: the configuration (clients find it through ``SLURM_CONF``, which jobs
+inherit), the daemons' state and logs, and a private munge daemon with its own key
+and socket. Nothing under /etc or /run is read or written, so a real cluster's
+configuration on the same machine is neither used nor touched.
+
+Snakemake's SLURM job-step plugin (0.6.1) removes every ``SLURM_*`` variable but a few
+before it calls ``srun`` inside a job, ``SLURM_CONF`` among them; a real cluster keeps
+its configuration where ``srun`` looks by default, ours does not. So the cluster puts a
+small ``srun`` first on ``PATH`` that sets ``SLURM_CONF`` again.
 
     python -m tests.slurm_cluster /tmp/cluster     # start, print the export, wait
 """
@@ -35,28 +41,22 @@ def _memory_mb() -> int:
     raise RuntimeError("no MemTotal in /proc/meminfo")
 
 
-CONF = Path("/etc/slurm/slurm.conf")
-MARK = "# reelmake test cluster"
-
-
 def write_config(root: Path) -> Path:
     """slurm.conf for one node that owns every CPU of this machine."""
-    if CONF.exists() and not CONF.read_text().startswith(MARK):
-        raise RuntimeError(f"{CONF} belongs to a real cluster; not touching it")
     host = socket.gethostname().split(".")[0]
     for name in ("state", "spool", "log"):
         (root / name).mkdir(parents=True, exist_ok=True)
-    conf = CONF
-    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf = root / "slurm.conf"
     conf.write_text(
         "\n".join(
             [
-                MARK,
+                "# reelmake test cluster",
                 "ClusterName=reelmake-test",
                 f"SlurmctldHost={host}(127.0.0.1)",
                 "SlurmUser=root",
                 "SlurmdUser=root",
                 "AuthType=auth/munge",
+                f"AuthInfo=socket={_munge_socket(root)}",
                 "ProctrackType=proctrack/linuxproc",
                 "TaskPlugin=task/none",
                 "SelectType=select/cons_tres",
@@ -86,20 +86,54 @@ def write_config(root: Path) -> Path:
     return conf
 
 
-def _start_munge() -> None:
-    socket_dir = Path("/run/munge")
-    alive = (socket_dir / "munge.socket.2").exists() and (
-        subprocess.run(["munge", "-n"], capture_output=True).returncode == 0
-    )
-    if alive:
-        return
-    socket_dir.mkdir(parents=True, exist_ok=True)
-    shutil.chown(socket_dir, "munge", "munge")
-    key = Path("/etc/munge/munge.key")
+def _srun_with_conf(root: Path, conf: Path) -> Path:
+    """A folder holding an ``srun`` that runs the real one with ``SLURM_CONF`` set."""
+    real = shutil.which("srun")
+    if real is None:
+        raise RuntimeError("srun is not installed (Debian's slurm-client)")
+    folder = root / "bin"
+    folder.mkdir(parents=True, exist_ok=True)
+    wrapper = folder / "srun"
+    wrapper.write_text(f'#!/bin/sh\nSLURM_CONF="{conf}" exec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    return folder
+
+
+def _munge_socket(root: Path) -> Path:
+    return root / "munge" / "munge.sock"
+
+
+def _start_munge(root: Path) -> None:
+    """A munge daemon of our own: its key, socket and files in ``root/munge``."""
+    folder = root / "munge"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = folder / "munge.key"
     if not key.exists():
-        subprocess.run(["mungekey", "--create"], check=True)
-        shutil.chown(key, "munge", "munge")
-    subprocess.run(["runuser", "-u", "munge", "--", "munged", "--force"], check=True)
+        subprocess.run(["mungekey", "--create", f"--keyfile={key}"], check=True)
+    subprocess.run(
+        ["munged", "--force", f"--socket={_munge_socket(root)}", f"--key-file={key}",
+         f"--pid-file={folder / 'munged.pid'}", f"--log-file={folder / 'munged.log'}",
+         f"--seed-file={folder / 'munged.seed'}"],
+        check=True,
+    )  # fmt: skip
+
+
+def _stop_munge(root: Path) -> None:
+    subprocess.run(
+        ["munged", "--stop", f"--socket={_munge_socket(root)}"], capture_output=True
+    )
+
+
+def _wait_empty_queue(env: dict[str, str], timeout: float = 30) -> None:
+    """Cancelled jobs leave the queue once their processes are gone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = subprocess.run(
+            ["squeue", "--noheader"], env=env, capture_output=True, text=True
+        )
+        if out.returncode != 0 or not out.stdout.strip():
+            return
+        time.sleep(0.5)
 
 
 def _wait_idle(env: dict[str, str], timeout: float = 60) -> None:
@@ -120,8 +154,12 @@ def _wait_idle(env: dict[str, str], timeout: float = 60) -> None:
 def cluster(root: Path) -> Iterator[dict[str, str]]:
     """Start munge, slurmctld and slurmd; yield the environment for clients; stop."""
     conf = write_config(root)
-    env = {**os.environ, "SLURM_CONF": str(conf)}
-    _start_munge()
+    env = {
+        **os.environ,
+        "SLURM_CONF": str(conf),
+        "PATH": f"{_srun_with_conf(root, conf)}{os.pathsep}{os.environ['PATH']}",
+    }
+    _start_munge(root)
     daemons = [
         subprocess.Popen(
             [f"/usr/sbin/{name}", "-D", "-f", str(conf), *extra],
@@ -136,6 +174,7 @@ def cluster(root: Path) -> Iterator[dict[str, str]]:
         yield env
     finally:
         subprocess.run(["scancel", "--user", "root"], env=env, capture_output=True)
+        _wait_empty_queue(env)
         for proc in reversed(daemons):
             proc.terminate()
             try:
@@ -143,15 +182,7 @@ def cluster(root: Path) -> Iterator[dict[str, str]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        remove_config()
-
-
-def remove_config() -> None:
-    """Remove our configuration. Left behind, it sends every SLURM command (and the
-    SLURM executor plugin, which runs ``scontrol`` whenever Snakemake starts) into
-    seconds of retries against a controller that is gone."""
-    if CONF.exists() and CONF.read_text().startswith(MARK):
-        CONF.unlink()
+        _stop_munge(root)
 
 
 if __name__ == "__main__":

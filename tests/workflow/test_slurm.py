@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from reelmake.demo import make_video
-from tests.conftest import REPO, results_of
+from tests.conftest import REPO, Run, reelmake, results_of
 from tests.slurm_cluster import cluster, missing_programs
 from tests.soak import snapshot
 
@@ -39,18 +39,57 @@ def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
+    before = _etc_slurm()
     with cluster(tmp_path_factory.mktemp("slurm")) as env:
         yield env
+    assert _etc_slurm() == before, "the test cluster touched /etc/slurm"
 
 
-def _run(
-    *args: str | Path, cwd: Path, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reelmake.cli", "run", *map(str, args), "--cores", "2"],
-        cwd=cwd, env={**env, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
-        timeout=600,
+def _etc_slurm() -> dict[str, tuple[int, int]]:
+    """What /etc/slurm holds: each file's size and modification time."""
+    folder = Path("/etc/slurm")
+    if not folder.is_dir():
+        return {}
+    return {
+        str(p): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_the_cluster_ignores_a_foreign_configuration(
+    slurm: dict[str, str], tmp_path: Path
+) -> None:
+    """Clients that see another cluster's /etc/slurm/slurm.conf (bound over it in a
+    mount namespace of their own, so the real /etc is not touched) still reach the
+    test cluster through SLURM_CONF, and a job runs on it."""
+    if not Path("/etc/slurm").is_dir() or shutil.which("unshare") is None:
+        pytest.skip("needs /etc/slurm (from Debian's slurm-client) and unshare")
+    foreign = tmp_path / "etc-slurm"
+    foreign.mkdir()
+    # Another cluster whose controller would be on a loopback address nothing
+    # listens on: a client that read this file would fail, not reach ours.
+    (foreign / "slurm.conf").write_text(
+        "ClusterName=someone-else\nSlurmctldHost=elsewhere(127.0.0.2)\n"
+        "SlurmctldPort=1\nNodeName=elsewhere NodeAddr=127.0.0.2 CPUs=1\n"
+        "PartitionName=other Nodes=elsewhere Default=YES\n"
+    )
+    script = (
+        f"mount --bind {foreign} /etc/slurm && grep -q someone-else "
+        "/etc/slurm/slurm.conf && sinfo -h -o '%P %T' && "
+        "sbatch --wait --quiet --output=/dev/null --wrap true && echo job-done"
+    )
+    run = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        env=slurm, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.split()[:2] == ["main*", "idle"], run.stdout
+    assert "job-done" in run.stdout
+
+
+def _run(*args: str | Path, cwd: Path, env: dict[str, str]) -> Run:
+    return reelmake("run", *args, "--cores", "2", cwd=cwd, env=env)
 
 
 def _queue(env: dict[str, str]) -> list[str]:
