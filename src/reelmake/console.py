@@ -80,6 +80,7 @@ class VideoLine:
     clips_cut: int = 0
     failures: list[str] = field(default_factory=list)
     heard: str = ""  # "53.9 of 109.4 s" while transcribing
+    ended: bool = False  # the run is over
 
     def text(self, results: Path) -> str:
         if self.failures:
@@ -88,6 +89,8 @@ class VideoLine:
         if self.running:
             doing = list(dict.fromkeys(DOING.get(r, r) for r in self.running.values()))
             parts.append(" and ".join(doing))
+        elif self.ended:
+            parts.append("finished" if self.done else "nothing to do")
         elif self.done:
             parts.append("waiting")
         else:
@@ -218,6 +221,8 @@ class Display:
 
     def finish(self) -> None:
         """A last look at the feed, and the batch's job count."""
+        for line in self.lines.values():
+            line.ended = True
         self.tick()
         if not self.terminal:
             self.stream.write(self._jobs() + "\n")
