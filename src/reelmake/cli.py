@@ -114,6 +114,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.no_cache = [*(args.no_cache or []), "score_segments"]
     no_cache, forced_rules = _split_no_cache(args)
     paths, problems = discovery.discover(args.videos)
+    if not paths:
+        # Nothing to process: no lock and no results folder either.
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("reelmake: no video left to process" if problems else
+              "error: no videos to process; name video files, folders or glob "
+              "patterns: reelmake run VIDEO...", file=sys.stderr)  # fmt: skip
+        return 1
     with workflow.RunLock(results / discovery.STATE_DIR / "run.lock"):
         videos, unreadable = discovery.register(paths, results)
         problems += unreadable

@@ -46,3 +46,15 @@ def test_every_option_has_help() -> None:
         for action in command._actions:
             if action.option_strings and action.dest != "help":
                 assert action.help, (name, action.option_strings)
+
+
+def test_run_with_no_videos_says_so_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--directory", str(tmp_path)]) == 1
+    assert "no videos to process" in capsys.readouterr().err
+    assert main(["run", "-d", str(tmp_path), str(tmp_path / "missing.mp4")]) == 1
+    err = capsys.readouterr().err
+    assert "missing.mp4: no such file or folder" in err
+    assert "no video left to process" in err
+    assert list(tmp_path.iterdir()) == []  # no results/ and no run lock
