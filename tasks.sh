@@ -63,7 +63,22 @@ install_system_packages
 install_python_packages
 export HF_HUB_OFFLINE=1
 
+# The whole suite starts with the linters: a lint or type error shows in seconds,
+# not after the slow tests.
+lint() {
+    echo "lint: ruff, snakefmt, mypy, snakemake --lint"
+    .venv/bin/python -m ruff check --quiet .
+    .venv/bin/python -m ruff format --check --quiet .
+    .venv/bin/python -m snakefmt --check . 2>&1 | grep -v "would be left unchanged" || true
+    .venv/bin/python -m snakefmt --check . >/dev/null 2>&1
+    .venv/bin/python -m mypy
+    .venv/bin/python -m snakemake --lint >/dev/null
+}
+
 case "$task" in
 demo) exec .venv/bin/reelmake demo "$@" ;;
-test) exec .venv/bin/python -m pytest "$@" ;;
+test)
+    [ $# -eq 0 ] && lint
+    exec .venv/bin/python -m pytest "$@"
+    ;;
 esac
