@@ -46,7 +46,14 @@ def build_timeline(
                 otio.opentime.RationalTime(last - first, rate),
             ),
             metadata={
-                "reelmake": {"rank": h.rank, "score": h.overall, "title": h.title}
+                "reelmake": {
+                    "rank": h.rank,
+                    "score": h.overall,
+                    "title": h.title,
+                    # The crop window of every frame (a vertical clip that follows
+                    # its speaker), beside the clip, relative to this timeline.
+                    "crop_path": f"../clips/{h.clip}.crop.json",
+                }
             },
         )
         track.append(clip)

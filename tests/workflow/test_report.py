@@ -124,6 +124,9 @@ def test_editor_exports_are_frame_exact(talk) -> None:
         assert rng.start_time.rate == 25
         assert rng.start_time.value == round(h["start"] * 25)
         assert rng.end_time_exclusive().value == round(h["end"] * 25)
+        # Where the clip's crop window is, for an editor to read.
+        crop = folder / "export" / clip.metadata["reelmake"]["crop_path"]
+        assert json.loads(crop.read_text())["clip"] == h["clip"]
     edl = (folder / "export/timeline.edl").read_text()
     events = re.findall(r"^\d{3}\s+\S+\s+V\s+C\s+(\S+) (\S+) (\S+) (\S+)$", edl, re.M)
     assert len(events) == len(chosen)
