@@ -174,7 +174,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 smk_args.append("--forceall")
             elif forced_rules:
                 smk_args += ["--forcerun", *forced_rules]
-            live = _LiveOutput(args, results, videos, smk_args)
+            live = _LiveOutput(args, results, videos)
             if not args.until:
                 code = live.run(workdir, smk_args)
             else:
@@ -190,7 +190,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         # Not done, whatever its files say: the summary lists it with its problem.
         gone = {p.path for p in changed}
         videos = [v for v in videos if str(v.path) not in gone]
-    failed = 0 if args.dry_run else _report_failures(videos, problems, results)
+    failed = (
+        0 if args.dry_run else _report_failures(videos, problems, results, args.until)
+    )
     if problems or failed:
         print(
             f"reelmake: {len(problems) + failed} video(s) could not be processed; "
@@ -248,10 +250,10 @@ class _LiveOutput:
         args: argparse.Namespace,
         results: Path,
         videos: Sequence[discovery.Video],
-        smk_args: list[str],
     ) -> None:
         self.display: console.Display | None = None
         self.log: Path | None = None
+        self.logger_args: list[str] = []
         if args.verbose or args.dry_run:
             return
         logs = results / discovery.STATE_DIR / "logs"
@@ -259,7 +261,9 @@ class _LiveOutput:
         self.log = logs / f"run-{stamp}.log"
         events = logs / f"run-{stamp}.events.jsonl"
         logs.mkdir(parents=True, exist_ok=True)
-        smk_args += ["--logger", "reelmake", "--logger-reelmake-events", str(events)]
+        # Snakemake's structured events, for the display (our logger plugin).
+        self.logger_args = ["--logger", "reelmake", "--logger-reelmake-events",
+                            str(events)]  # fmt: skip
         print(f"full log: {_shown(self.log, Path.cwd())} (--verbose shows it here)",
               flush=True)  # fmt: skip
         self.display = console.Display(
@@ -274,7 +278,7 @@ class _LiveOutput:
         if self.display is None:
             return workflow.run_snakemake(workdir, smk_args)
         return workflow.run_snakemake(
-            workdir, smk_args, tick=self.display.tick, log=self.log
+            workdir, smk_args + self.logger_args, tick=self.display.tick, log=self.log
         )
 
     def finish(self) -> None:
@@ -362,8 +366,10 @@ def _report_failures(
     videos: Sequence[discovery.Video],
     problems: Sequence[discovery.Problem],
     results: Path,
+    until: str | None = None,
 ) -> int:
-    """Print each failed video's error and write the batch table; count failures."""
+    """Print each failed video's error and write the batch table; count the videos
+    not done (with ``until``: not done up to that stage)."""
     rows = summary.rows(results, videos)
     for row in rows:
         if row.status == "failed":
@@ -382,7 +388,16 @@ def _report_failures(
     if done:
         print(f"all videos: {_shown(results / 'report.html', here)}")
     print(f"summary: {done} of {len(rows) + len(problems)} video(s) done; {target}")
-    return sum(r.status != "done" for r in rows)
+    if until is None:
+        return sum(r.status != "done" for r in rows)
+    order = [s.name for s in stages.STAGES]
+    wanted = order.index(stages.stage(until).name)
+    return sum(
+        r.status == "failed"
+        or r.last_stage not in order
+        or order.index(r.last_stage) < wanted
+        for r in rows
+    )
 
 
 def _shown(path: Path, here: Path) -> str:
