@@ -23,6 +23,9 @@ from reelmake.discovery import STATE_DIR, source_link
 from reelmake.errors import ReelmakeError
 from reelmake.hashing import INDEX_NAME, HashIndex, short
 
+# Snakemake's between-workflow cache: a folder shared by checkouts and machines.
+SHARED_CACHE_ENV = "SNAKEMAKE_OUTPUT_CACHE"
+
 log = logging.getLogger(__name__)
 LAST_USED = ".last_used"
 

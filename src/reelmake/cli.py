@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 
 from reelmake import cache, config, console, discovery, stages, summary, workflow
+from reelmake.cache import SHARED_CACHE_ENV
 from reelmake.discovery import source_link
 from reelmake.errors import ReelmakeError
 from reelmake.hashing import INDEX_NAME, FileKey, HashIndex, short
-from reelmake.workflow import SHARED_CACHE_ENV
 
 RULE = "=" * 60
 

@@ -27,10 +27,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reelmake.cache import SHARED_CACHE_ENV
 from reelmake.errors import ReelmakeError
 from reelmake.scoring import SUBSCORES, HeuristicScorer, Score
 from reelmake.segment import Candidate
-from reelmake.workflow import SHARED_CACHE_ENV
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,6 @@ from types import TracebackType
 
 from reelmake.errors import ReelmakeError
 
-# Snakemake's between-workflow cache: a folder shared by checkouts and machines.
-SHARED_CACHE_ENV = "SNAKEMAKE_OUTPUT_CACHE"
-
 
 def workflow_dir() -> Path:
     here = Path(__file__).resolve().parent
