@@ -613,7 +613,8 @@ def slurm(b: Bench) -> None:
     with cluster(b.tmp / "cluster") as env:
         start = time.perf_counter()
         run = subprocess.run(
-            reelmake("run", *names, "--profile", "slurm", "--cores", "2"),
+            # --verbose: Snakemake's own output, where submissions are counted.
+            reelmake("run", *names, "--profile", "slurm", "--cores", "2", "--verbose"),
             cwd=b.tmp / "slurm", env={**ENV, **env}, capture_output=True, text=True,
             check=True,
         )  # fmt: skip
@@ -635,7 +636,8 @@ def shared(b: Bench) -> None:
         shutil.copy(b.talk(), work / "talk.mp4")
         start = time.perf_counter()
         run = subprocess.run(
-            reelmake("run", "talk.mp4", "--cores", "2", "--shared-cache", str(cache)),
+            reelmake("run", "talk.mp4", "--cores", "2", "--shared-cache", str(cache),
+                     "--verbose"),
             cwd=work, env=ENV, capture_output=True, text=True, check=True,
         )  # fmt: skip
         times.append(time.perf_counter() - start)
@@ -788,7 +790,7 @@ def render(b: Bench) -> None:
     )
     began = time.perf_counter()
     run = subprocess.run(
-        reelmake("run", video.name, "--cores", "2"),
+        reelmake("run", video.name, "--cores", "2", "--verbose"),
         cwd=work, env=ENV, check=True, capture_output=True, text=True,
     )  # fmt: skip
     spent = time.perf_counter() - began

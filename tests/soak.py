@@ -70,9 +70,12 @@ def _default_sigint() -> None:
 
 
 def _cli(*args: str, cwd: Path, **kw: Any) -> subprocess.Popen[bytes]:
+    """``reelmake ARGS``; a run shows Snakemake's own output (``--verbose``), which
+    says when each job starts and which files it finished."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    verbose = ["--verbose"] if args[:1] == ("run",) else []
     return subprocess.Popen(
-        [sys.executable, "-m", "reelmake.cli", *args],
+        [sys.executable, "-m", "reelmake.cli", *args, *verbose],
         cwd=cwd,
         env=env,
         preexec_fn=_default_sigint,
