@@ -111,7 +111,8 @@ class Run(subprocess.CompletedProcess[str]):
     console: str
 
 
-_FULL_LOG = re.compile(r"^full log: (\S+)", re.M)
+# The line a run names its full log with (the path may hold spaces).
+FULL_LOG = re.compile(r"^full log: (.+) \(--verbose shows it here\)$", re.M)
 
 
 def reelmake(
@@ -132,7 +133,7 @@ def reelmake(
     )
     run = Run(done.args, done.returncode, done.stdout, done.stderr)
     run.console = done.stdout + done.stderr
-    for name in _FULL_LOG.findall(done.stdout):
+    for name in FULL_LOG.findall(done.stdout):
         log = cwd / name
         if log.is_file():
             run.stderr += f"\n--- {name} ---\n" + log.read_text(errors="replace")

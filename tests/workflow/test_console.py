@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import reelmake, rules_run
+from tests.conftest import FULL_LOG, reelmake, rules_run
 
 pytestmark = pytest.mark.workflow
 
@@ -66,7 +66,7 @@ def test_a_first_run_prints_a_few_lines_and_logs_the_rest(workdir: Path) -> None
     assert "\x1b[" not in shown  # no escape codes into a pipe
     lines = shown.splitlines()
     assert len(lines) <= 40, shown
-    log = re.search(r"^full log: (\S+)", run.stdout, re.M)
+    log = FULL_LOG.search(run.stdout)
     assert log, shown
     assert "Finished jobid" in (workdir / log.group(1)).read_text()
     assert "talk.mp4: transcribing" in shown

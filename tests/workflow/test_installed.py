@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, only_hash, results_of, rules_run
+from tests.conftest import FULL_LOG, REPO, only_hash, results_of, rules_run
 
 pytestmark = pytest.mark.workflow
 
@@ -40,7 +40,7 @@ def test_installed_package_runs_the_demo_from_any_folder(tmp_path: Path) -> None
     assert (work / "demo-talk.mp4").is_file()
     # Snakemake ran the installed copy of the workflow (its log says which), and
     # its structured events reached the display through our logger plugin.
-    named = re.search(r"^full log: (\S+)", run.stdout, re.M)
+    named = FULL_LOG.search(run.stdout)
     assert named, run.stdout
     log = (tmp_path / named.group(1)).read_text()
     assert str(site / "reelmake" / "workflow" / "Snakefile") in log
