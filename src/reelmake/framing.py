@@ -600,21 +600,11 @@ def plan_crop(
     switches = 0
     step_x = options.max_speed * cw / sf
     step_y = options.max_speed * ch / sf
-    k = 0
-    while k < len(present):
-        # A run: one shot, one followed face (or none); the path restarts at its start.
-        shot = shot_of[k]
-        end_k = k
-        while end_k < len(present) and shot_of[end_k] == shot:
-            end_k += 1
+    for k, end_k, _ in _runs(list(shot_of)):
+        # One shot: the path restarts at its start, and at each change of face.
         picks = _choose(present[k:end_k], {t: s[k:end_k] for t, s in speaking.items()},
                         hold)  # fmt: skip
-        j = 0
-        while j < len(picks):
-            who = picks[j]
-            stop = j
-            while stop < len(picks) and picks[stop] == who:
-                stop += 1
+        for j, stop, who in _runs(picks):
             xs, ys = [], []
             for m in range(j, stop):
                 box = present[k + m].get(who) if who is not None else None
@@ -630,8 +620,6 @@ def plan_crop(
             if chosen and who is not None and chosen[-1] not in (None, who):
                 switches += 1
             chosen += [who] * (stop - j)
-            j = stop
-        k = end_k
     xs_out: list[int] = []
     ys_out: list[int] = []
     subj_out: list[int | None] = []
@@ -642,20 +630,9 @@ def plan_crop(
         frac = max(0.0, min(1.0, pos - a))
         # No blending across a cut or a switch: the crop jumps with the picture.
         same = shot_of[a] == shot_of[b] and chosen[a] == chosen[b]
-        x = (
-            centres_x[a] + (centres_x[b] - centres_x[a]) * frac
-            if same
-            else centres_x[a]
-        )
-        y = (
-            centres_y[a] + (centres_y[b] - centres_y[a]) * frac
-            if same
-            else centres_y[a]
-        )
-        if same or frac < 0.5:
-            subj_out.append(chosen[a])
-        else:
-            subj_out.append(chosen[b])
+        x = _between(centres_x, a, b, frac if same else 0.0)
+        y = _between(centres_y, a, b, frac if same else 0.0)
+        subj_out.append(chosen[a] if same or frac < 0.5 else chosen[b])
         left = int(round(min(max(x - cw / 2, 0), width - cw)))
         top = int(round(min(max(y - ch / 2, 0), height - ch)))
         xs_out.append(left - left % 2)
@@ -666,6 +643,21 @@ def plan_crop(
         f" ({len(followed)} face(s), {switches} switch(es))"
     )
     return CropPath("face", reason, cw, ch, xs_out, ys_out, subj_out, switches)
+
+
+def _runs(values: Sequence[Any]) -> list[tuple[int, int, Any]]:
+    """Runs of equal neighbours: (first index, index after the last, value)."""
+    out: list[tuple[int, int, Any]] = []
+    for i, value in enumerate(values):
+        if out and out[-1][2] == value:
+            out[-1] = (out[-1][0], i + 1, value)
+        else:
+            out.append((i, i + 1, value))
+    return out
+
+
+def _between(values: Sequence[float], a: int, b: int, frac: float) -> float:
+    return values[a] + (values[b] - values[a]) * frac
 
 
 def sendcmd_script(path: CropPath, fps: float, target: str = "crop") -> str:

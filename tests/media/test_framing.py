@@ -33,6 +33,30 @@ def _prepare(video: Path) -> tuple[Path, Path, Path, dict]:
     return video_json, audio, subjects, data
 
 
+def _cut(
+    video: Path,
+    video_json: Path,
+    subjects: Path,
+    folder: Path,
+    start: float,
+    end: float,
+    options: ClipOptions,
+) -> Path:
+    """cut_clip of ``[start, end)`` (no words), into ``folder``: c.mp4, c.crop.json."""
+    transcript, highlight = folder / "transcript.json", folder / "h.json"
+    fileio.write_json(
+        transcript, {"words": [], "segments": [], "language": "en", "duration": 20.0}
+    )
+    fileio.write_json(highlight, {"clip": "c", "start": start, "end": end, "rank": 1,
+                                  "title": "t", "text": ""})  # fmt: skip
+    out = folder / "c.mp4"
+    cut_clip(
+        video, highlight, transcript, video_json, out, folder / "c.srt",
+        folder / "c.vtt", folder / "c.crop.json", options, 2, subjects,
+    )  # fmt: skip
+    return out
+
+
 def _inside(box: faces.Box, x: int, y: int) -> bool:
     bx, by, bw, bh = box
     return bx >= x and by >= y and bx + bw <= x + CROP[0] and by + bh <= y + CROP[1]
@@ -71,21 +95,8 @@ def test_the_moving_crop_is_rendered_frame_exactly(drift, tmp_path: Path) -> Non
     """cut_clip renders the path it writes: the clip has the span's frames, and the
     face is found in its pictures."""
     video, truth, video_json, _, subjects, _ = drift
-    transcript = tmp_path / "transcript.json"
-    fileio.write_json(
-        transcript, {"words": [], "segments": [], "language": "en", "duration": 20.0}
-    )
-    highlight = tmp_path / "h.json"
-    fileio.write_json(
-        highlight,
-        {"clip": "c", "start": 2.0, "end": 8.0, "rank": 1, "title": "t", "text": ""},
-    )
-    out = tmp_path / "clip.mp4"
-    cut_clip(
-        video, highlight, transcript, video_json, out, tmp_path / "c.srt",
-        tmp_path / "c.vtt", tmp_path / "c.crop.json",
-        ClipOptions(aspect="9:16", max_height=960, preset="ultrafast"), 2, subjects,
-    )  # fmt: skip
+    options = ClipOptions(aspect="9:16", max_height=960, preset="ultrafast")
+    out = _cut(video, video_json, subjects, tmp_path, 2.0, 8.0, options)
     crop = json.loads((tmp_path / "c.crop.json").read_text())
     assert crop["mode"] == "face" and len(crop["x"]) == 6 * FPS
     assert media.probe(out).video.width * 16 == media.probe(out).video.height * 9
@@ -138,22 +149,10 @@ def test_no_face_falls_back_and_says_which(
         faces.no_face(folder)
     video_json, _, subjects, data = _prepare(video)
     assert data["tracks"] == []
-    transcript = tmp_path / "transcript.json"
-    fileio.write_json(
-        transcript, {"words": [], "segments": [], "language": "en", "duration": 20.0}
-    )
-    highlight = tmp_path / "h.json"
-    fileio.write_json(
-        highlight,
-        {"clip": "c", "start": 1.0, "end": 4.0, "rank": 1, "title": "t", "text": ""},
-    )
     options = ClipOptions(aspect="9:16", max_height=640, preset="ultrafast",
                           no_face=no_face)  # fmt: skip
-    out = tmp_path / "clip.mp4"
     with caplog.at_level("INFO"):
-        cut_clip(video, highlight, transcript, video_json, out, tmp_path / "c.srt",
-                 tmp_path / "c.vtt", tmp_path / "c.crop.json", options, 2,
-                 subjects)  # fmt: skip
+        out = _cut(video, video_json, subjects, tmp_path, 1.0, 4.0, options)
     crop = json.loads((tmp_path / "c.crop.json").read_text())
     assert crop["mode"] == no_face
     assert "no face" in crop["reason"]
