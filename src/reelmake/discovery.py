@@ -136,19 +136,28 @@ STILL_WRITTEN = (
 )
 
 
-def _settled(path: Path) -> bool:
-    """False when a file modified in the last moments changes when looked at again."""
-    try:
-        before = FileKey.of(path)
-    except OSError:
-        return True  # reading it will say what is wrong
-    if time.time() - before.mtime_ns / 1e9 > SETTLE_SECONDS:
-        return True
+def _still_written(paths: Iterable[Path]) -> set[Path]:
+    """The files modified in the last moments that change when looked at again (one
+    pause for all of them)."""
+    recent: dict[Path, FileKey] = {}
+    for path in paths:
+        try:
+            key = FileKey.of(path)
+        except OSError:
+            continue  # reading it will say what is wrong
+        if time.time() - key.mtime_ns / 1e9 <= SETTLE_SECONDS:
+            recent[path] = key
+    if not recent:
+        return set()
     time.sleep(SETTLE_SECONDS / 2)
-    try:
-        return FileKey.of(path) == before
-    except OSError:
-        return False
+    changed = set()
+    for path, key in recent.items():
+        try:
+            if FileKey.of(path) != key:
+                changed.add(path)
+        except OSError:
+            changed.add(path)
+    return changed
 
 
 def register(
@@ -168,12 +177,16 @@ def register(
     videos: list[Video] = []
     problems: list[Problem] = []
     by_hash: dict[str, Video] = {}
+    paths = list(paths)
+    growing = _still_written(
+        p for p in paths if os.path.abspath(p) not in (pinned or {})
+    )
     for path in paths:
         known = (pinned or {}).get(os.path.abspath(path))
         try:
             if known is not None:
                 digest = known
-            elif not _settled(path):
+            elif path in growing:
                 problems.append(Problem(str(path), STILL_WRITTEN))
                 continue
             else:
