@@ -4,6 +4,7 @@ Parsing happens again for every cluster job, so this file only stats videos and 
 the hash index; a video is hashed once, the first time it is seen.
 """
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from snakemake.exceptions import IncompleteCheckpointException
 from reelmake import config as reelmake_config
 from reelmake import (
     discovery,
+    framing,
     scoring,
     segment,
     selection,
@@ -107,13 +109,7 @@ def select_options():
 
 
 # Clip settings that only matter when a clip's shape differs from the source's.
-_REFRAME_KEYS = (
-    "reframe",
-    "no_face",
-    "switch_hold_seconds",
-    "smoothing_seconds",
-    "max_speed",
-)
+_REFRAME_KEYS = tuple(f.name for f in dataclasses.fields(framing.FrameOptions))
 
 
 def clip_picture():
@@ -127,17 +123,12 @@ def clip_picture():
     }
 
 
-def follows_faces():
-    return (
-        config["clips"]["aspect"] != "source" and config["clips"]["reframe"] == "face"
-    )
-
-
 def get_subjects(wildcards):
     """The video's tracked faces, only when a clip's crop follows them."""
-    if not follows_faces():
+    clips = config["clips"]
+    if clips["aspect"] == "source" or clips["reframe"] != "face":
         return []
-    return f"results/{wildcards.video_hash}/framing/subjects.json"
+    return rules.track_subjects.output.subjects.format(video_hash=wildcards.video_hash)
 
 
 def clip_threads(wildcards):

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -20,6 +20,9 @@ from reelmake.cache import SHARED_CACHE_ENV
 from reelmake.discovery import source_link
 from reelmake.errors import ReelmakeError
 from reelmake.hashing import INDEX_NAME, FileKey, HashIndex, short
+
+if TYPE_CHECKING:
+    from reelmake.segment import SegmentOptions
 
 RULE = "=" * 60
 
@@ -154,7 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.dry_run:
             for line in workflow.cancel_orphaned_slurm_jobs(workdir):
                 print(line, file=sys.stderr if line.startswith("warning") else None)
-        overlay = _overlay(results, videos)
+        overlay = _overlay(results, [v.path for v in videos], [v.hash for v in videos])
         keys = {v.hash: _file_key(v.path) for v in videos}
         try:
             smk_args = ["--cores", str(args.cores), *getattr(args, "snakemake", [])]
@@ -289,14 +292,17 @@ class _LiveOutput:
             print("nothing to do: every result is up to date")
 
 
-def _overlay(results: Path, videos: Sequence[discovery.Video | Path]) -> Path:
-    """A config file naming exactly these videos, for one Snakemake call, with the
-    hash each registered video has now (so that Snakemake does not hash it again)."""
+def _overlay(
+    results: Path, paths: Sequence[Path], hashes: Sequence[str] | None = None
+) -> Path:
+    """A config file naming exactly these videos, for one Snakemake call; with
+    ``hashes`` (one per path, as registered now), Snakemake does not hash them again."""
     overlay = results / discovery.STATE_DIR / f"run-{os.getpid()}.yaml"
     overlay.parent.mkdir(parents=True, exist_ok=True)
-    paths = [str(v.path if isinstance(v, discovery.Video) else v) for v in videos]
-    hashes = {str(v.path): v.hash for v in videos if isinstance(v, discovery.Video)}
-    overlay.write_text(yaml.safe_dump({"videos": paths, "video_hashes": hashes}))
+    pinned = dict(zip(map(str, paths), hashes, strict=True)) if hashes else {}
+    overlay.write_text(
+        yaml.safe_dump({"videos": [str(p) for p in paths], "video_hashes": pinned})
+    )
     return overlay
 
 
@@ -624,7 +630,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _planning_input(
-    folder: Path, path: Path, video_hash: str, options: Any
+    folder: Path, path: Path, video_hash: str, options: SegmentOptions
 ) -> tuple[dict[str, Any], str]:
     """What scoring would read for one video, from the furthest stage that exists:
     its candidates, its transcript segmented here, or a model of its speech from its
@@ -632,8 +638,8 @@ def _planning_input(
     from reelmake import media, segment
     from reelmake.transcribe import load_transcript
 
-    candidates = folder / "segments" / "candidates.json"
-    transcript = folder / "transcript" / "transcript.json"
+    candidates = stages.stage("segmentation").paths(folder)["candidates_path"]
+    transcript = stages.stage("transcription").paths(folder)["transcript_path"]
     try:
         return json.loads(candidates.read_text()), "its candidates"
     except (OSError, ValueError):

@@ -13,7 +13,7 @@ import logging
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -51,13 +51,9 @@ class ClipOptions:
 
     @property
     def framing(self) -> framing.FrameOptions:
-        return framing.FrameOptions(
-            reframe=self.reframe,
-            no_face=self.no_face,
-            switch_hold_seconds=self.switch_hold_seconds,
-            smoothing_seconds=self.smoothing_seconds,
-            max_speed=self.max_speed,
-        )
+        """The settings of the crop path (the fields both option types share)."""
+        names = (f.name for f in fields(framing.FrameOptions))
+        return framing.FrameOptions(**{name: getattr(self, name) for name in names})
 
 
 def output_size(

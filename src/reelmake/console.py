@@ -97,8 +97,8 @@ class VideoLine:
             parts.append("queued")
         if self.heard and "transcribing" in parts[0]:
             parts.append(f"{self.heard} heard")
-        clips = stages.clip_names(results / self.video_hash)
         if self.clips_cut or "cutting clips" in parts[0]:
+            clips = stages.clip_names(results / self.video_hash)
             total = len(clips) if clips is not None else "?"
             parts.append(f"{self.clips_cut} of {total} clips cut")
         parts.append(f"{self.done} job(s) done")
