@@ -513,8 +513,8 @@ def transcript_mode(b: Bench, video: Path, passages: dict[str, Any]) -> None:
     """Tokens per minute of speech of both modes against the floor (the transcript's
     own tokens and one set of instructions), and the transcript mode on a real local
     model (SmolLM2-135M under llama.cpp; its picks mean nothing, its time does)."""
-    from reelmake.llm import SYSTEM_PROMPT
-    from reelmake.picks import PICKS_PROMPT
+    from reelmake.scores.llm import SYSTEM_PROMPT
+    from reelmake.scores.picks import PICKS_PROMPT
 
     env = {**ENV, "OPENAI_API_KEY": "bench"}
     assert b.processed is not None
@@ -652,9 +652,9 @@ def shared(b: Bench) -> None:
 # -- 11. rendering at real resolution -------------------------------------------
 def _threshold_adding_one(folder: Path) -> float | None:
     """The highest threshold under which the selection gains exactly one clip."""
-    from reelmake.scoring import load_scores
-    from reelmake.segment import load_candidates
-    from reelmake.selection import SelectOptions, select
+    from reelmake.highlights import SelectOptions, select
+    from reelmake.scores.common import load_scores
+    from reelmake.segments import load_candidates
 
     chosen = json.loads((folder / "highlights" / "highlights.json").read_text())
     params = {k: v for k, v in chosen["params"].items() if k != "picture"}
@@ -680,7 +680,7 @@ def render(b: Bench) -> None:
     from reelmake import captions, fileio
     from reelmake import clips as clipping
     from reelmake.demo import make_talk
-    from reelmake.transcribe import load_transcript
+    from reelmake.transcript import load_transcript
 
     if b.quick:
         print("(render: skipped in quick mode; it generates a 1080p talk)")
@@ -804,7 +804,7 @@ def quality(b: Bench) -> None:
     """What the offline scorers select on the labelled episodes (bench/quality.py)."""
     from bench import quality as q
     from bench.baseline_scorer import KeywordScorer
-    from reelmake.scoring import HeuristicScorer
+    from reelmake.scores.heuristic import HeuristicScorer
 
     work = b.tmp / "quality"
     work.mkdir()
@@ -832,8 +832,10 @@ def framing(b: Bench) -> None:
     """Face tracking per minute of 1080p video, and a crop that follows a face against
     a fixed crop of the same clip."""
     from reelmake import clips as clipping
-    from reelmake import fileio, media
+    from reelmake import fileio
     from reelmake import framing as reframe
+    from reelmake.audio import extract_audio
+    from reelmake.ingest import ingest_video
     from tests import faces
 
     work = b.tmp / "framing"
@@ -841,8 +843,8 @@ def framing(b: Bench) -> None:
     seconds = 30.0 if b.quick else 120.0
     video, _, _ = faces.two_faces(work, seconds=seconds, preset="veryfast")
     video_json, audio = work / "video.json", work / "audio.wav"
-    media.ingest_video(video, video_json, "0" * 16)
-    media.extract_audio(video, audio)
+    ingest_video(video, video_json, "0" * 16)
+    extract_audio(video, audio)
     subjects = work / "subjects.json"
 
     def track() -> float:

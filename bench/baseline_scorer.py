@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from reelmake.scoring import Score, loudness, suggest_title
-from reelmake.segment import Candidate
+from reelmake.scores.common import Score
+from reelmake.scores.heuristic import loudness, suggest_title
+from reelmake.segments import Candidate
 
 SUBSCORES = ("hook", "emotion", "self_contained", "payoff")
 

@@ -8,9 +8,9 @@ output: results/{video_hash}/audio/audio.wav
 rule extract_audio:
     input:
         source=get_source,
-        video_json=stage_output("ingest", "video_json"),
+        video_json=rules.ingest_video.output.video_json,
     output:
-        audio=stage_output("audio_extraction", "audio_path"),
+        audio=stage_path("audio", "audio_path"),
     log:
         "results/{video_hash}/logs/extract_audio.log",
     benchmark:

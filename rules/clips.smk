@@ -12,20 +12,20 @@ output: results/{video_hash}/clips/{clip}.{mp4,srt,vtt}, and {clip}.crop.json, t
 rule cut_clip:
     input:
         source=get_source,
-        highlight="results/{video_hash}/highlights/clips/{clip}.json",
-        transcript=stage_output("transcription", "transcript_path"),
-        video_json=stage_output("ingest", "video_json"),
+        highlight=stage_path("highlights", "description"),
+        transcript=rules.transcribe_audio.output.transcript,
+        video_json=rules.ingest_video.output.video_json,
         subjects=get_subjects,
     output:
         video=report(
-            "results/{video_hash}/clips/{clip}.mp4",
+            stage_path("clips", "video"),
             caption="../report/clip.rst",
             category="Clips",
             subcategory="{video_hash}",
         ),
-        srt="results/{video_hash}/clips/{clip}.srt",
-        vtt="results/{video_hash}/clips/{clip}.vtt",
-        crop="results/{video_hash}/clips/{clip}.crop.json",
+        srt=stage_path("clips", "srt"),
+        vtt=stage_path("clips", "vtt"),
+        crop=stage_path("clips", "crop"),
     log:
         "results/{video_hash}/logs/cut_clip/{clip}.log",
     benchmark:

@@ -10,17 +10,14 @@ from pathlib import Path
 
 from snakemake.exceptions import IncompleteCheckpointException
 
+import os
+
 from reelmake import config as reelmake_config
-from reelmake import (
-    discovery,
-    framing,
-    scoring,
-    segment,
-    selection,
-    stages,
-    summary,
-    transcribe,
-)
+from reelmake import discovery, framing, stages, summary
+from reelmake.highlights import load_highlights
+from reelmake.scores.heuristic import HEURISTIC_VERSION
+from reelmake.segments import options_for
+from reelmake.transcript import chunk_name, load_plan
 
 # Our own validation: it fills defaults and says what is wrong in one line.
 reelmake_config.validate(
@@ -38,6 +35,10 @@ RESULTS = Path("results")
 SHARED_CACHE = (
     "omit-software" if workflow.workflow_settings.cache is not None else False
 )
+# The language model's answers are kept in that folder too (the scripts read it
+# from config["run"], which re-runs nothing when it changes).
+if SHARED_CACHE and not config["run"]["shared_cache"]:
+    config["run"]["shared_cache"] = os.environ.get("SNAKEMAKE_OUTPUT_CACHE")
 
 
 wildcard_constraints:
@@ -58,8 +59,11 @@ def _register_videos():
 VIDEOS, PROBLEMS = _register_videos()
 
 
-def stage_output(stage, key):
-    return stages.output(stage, key, str(RESULTS))
+def stage_path(stage, key):
+    """A file of a stage, as its rule names it (the registry in stages.py owns every
+    path): results/{video_hash}/..., with {clip} or {chunk} for per-clip and
+    per-chunk files."""
+    return stages.stage(stage).pattern(key, str(RESULTS))
 
 
 def get_source(wildcards):
@@ -82,20 +86,21 @@ def transcribe_options():
 def get_transcribe_input(wildcards):
     """The audio, and for a video the plan splits, the transcripts of its chunks."""
     plan = checkpoints.plan_chunks.get(video_hash=wildcards.video_hash).output.plan
-    count = len(transcribe.load_plan(plan))
-    chunks = [
-        f"results/{wildcards.video_hash}/transcript/chunks/{transcribe.chunk_name(i)}.json"
-        for i in range(count)
-    ]
+    count = len(load_plan(plan))
+    chunks = expand(
+        rules.transcribe_chunk.output.transcript,
+        video_hash=wildcards.video_hash,
+        chunk=[chunk_name(i) for i in range(count)],
+    )
     return {
-        "audio": stage_output("audio_extraction", "audio_path"),
+        "audio": rules.extract_audio.output.audio,
         "chunks": chunks if count > 1 else [],
     }
 
 
 def segment_options():
     opts = dict(config["segment"])
-    return vars(segment.options_for(**opts))
+    return vars(options_for(**opts))
 
 
 def select_options():
@@ -138,8 +143,9 @@ def clip_threads(wildcards):
     folder = RESULTS / wildcards.video_hash
     # The selection file itself, not the checkpoint: a cluster job's own Snakemake
     # does not see the checkpoint as complete.
+    video = stages.stage("clips").files["video"]
     waiting = [c for c in stages.clip_names(folder) or []
-               if not (folder / "clips" / f"{c}.mp4").exists()]  # fmt: skip
+               if not (folder / video.format(clip=c)).exists()]  # fmt: skip
     try:
         cores = workflow.cores
     except WorkflowError:  # a run that sets no cores (--report, say)
@@ -159,34 +165,50 @@ def llm_options():
 
 def _clip_names(video_hash):
     path = checkpoints.select_highlights.get(video_hash=video_hash).output.highlights
-    return [h.clip for h in selection.load_highlights(path)]
+    return [h.clip for h in load_highlights(path)]
 
 
 def get_clip_videos(wildcards):
     names = _clip_names(wildcards.video_hash)
-    return expand("results/{h}/clips/{clip}.mp4", h=wildcards.video_hash, clip=names)
+    return expand(
+        rules.cut_clip.output.video, video_hash=wildcards.video_hash, clip=names
+    )
 
 
 def get_clip_metadata(wildcards):
     names = _clip_names(wildcards.video_hash)
     return expand(
-        "results/{h}/metadata/{clip}.json", h=wildcards.video_hash, clip=names
+        rules.write_clip_metadata.output.json,
+        video_hash=wildcards.video_hash,
+        clip=names,
     )
 
 
-def _stage_files(video_hash):
-    """Every output of every stage of one video; the clips after the selection."""
-    folder = RESULTS / video_hash
-    clips = _clip_names(video_hash)
-    return [str(p) for s in stages.STAGES for p in s.paths(folder, clips).values()]
+def clip_files(wildcards):
+    """One clip's video and captions by extension, named in its metadata."""
+    clip = rules.cut_clip.output
+    return {
+        ext: pattern.format(**wildcards)
+        for ext, pattern in (("mp4", clip.video), ("srt", clip.srt), ("vtt", clip.vtt))
+    }
+
+
+def descriptions_pattern(wildcards):
+    """Where the selection writes each clip's description ({clip} left open)."""
+    pattern = stage_path("highlights", "description")
+    return pattern.replace("{video_hash}", wildcards.video_hash)
 
 
 def get_stage_files(wildcards):
-    return _stage_files(wildcards.video_hash)
+    """Every file of every stage the stage state lists, of one video; the clips
+    after the selection."""
+    folder = RESULTS / wildcards.video_hash
+    clips = _clip_names(wildcards.video_hash)
+    return [str(p) for s in stages.STAGES for p in s.paths(folder, clips).values()]
 
 
 def get_final_output(wildcards):
-    """Every fixed stage output of every video, its stage state, export and report.
+    """Every result the stage registry lists, of every video, and the batch report.
 
     Asking for each file (not only the summary) keeps a failed forced job from leaving
     stale downstream files behind on the next run. Per-clip files are asked for only
@@ -196,22 +218,16 @@ def get_final_output(wildcards):
     """
     out = []
     for video in VIDEOS:
-        folder = RESULTS / video.hash
         try:
             # Named here once known (Snakemake's own report lists them then).
             clips = _clip_names(video.hash)
         except IncompleteCheckpointException:
             clips = []
-        out += [str(p) for s in stages.STAGES for p in s.paths(folder, clips).values()]
-        out.append(str(folder / stages.STATE_FILE))
-        out += [
-            str(folder / "export" / f"timeline.{ext}") for ext in ("otio", "edl", "xml")
-        ]
-        out.append(str(folder / "report.html"))
+        out += map(str, stages.final_outputs(RESULTS / video.hash, clips))
     if VIDEOS:
-        out.append(str(RESULTS / "report.html"))
+        out.append(str(RESULTS / stages.BATCH_REPORT))
     return out
 
 
 def get_video_reports(wildcards):
-    return [str(RESULTS / video.hash / "report.html") for video in VIDEOS]
+    return expand(rules.report_video.output.html, video_hash=[v.hash for v in VIDEOS])

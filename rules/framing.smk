@@ -10,10 +10,10 @@ output: results/{video_hash}/framing/subjects.json: shot cuts, face tracks with 
 rule track_subjects:
     input:
         source=get_source,
-        video_json=stage_output("ingest", "video_json"),
-        audio=stage_output("audio_extraction", "audio_path"),
+        video_json=rules.ingest_video.output.video_json,
+        audio=rules.extract_audio.output.audio,
     output:
-        subjects="results/{video_hash}/framing/subjects.json",
+        subjects=stage_path("framing", "subjects"),
     log:
         "results/{video_hash}/logs/track_subjects.log",
     benchmark:

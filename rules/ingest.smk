@@ -10,7 +10,7 @@ rule ingest_video:
     input:
         source=get_source,
     output:
-        video_json=stage_output("ingest", "video_json"),
+        video_json=stage_path("ingest", "video_json"),
     log:
         "results/{video_hash}/logs/ingest_video.log",
     benchmark:

@@ -7,9 +7,9 @@ output: results/{video_hash}/metadata/{clip}.json, metadata/clips.csv
 
 rule write_clip_metadata:
     input:
-        highlights=stage_output("selection", "highlights_path"),
+        highlights=rules.select_highlights.output.highlights,
     output:
-        json="results/{video_hash}/metadata/{clip}.json",
+        json=stage_path("metadata", "json"),
     log:
         "results/{video_hash}/logs/write_clip_metadata/{clip}.log",
     benchmark:
@@ -19,17 +19,18 @@ rule write_clip_metadata:
         "../environment.yml"
     params:
         llm=llm_options(),
+        files=clip_files,
     script:
         "../scripts/write_clip_metadata.py"
 
 
 rule write_metadata:
     input:
-        highlights=stage_output("selection", "highlights_path"),
+        highlights=rules.select_highlights.output.highlights,
         clips=get_clip_videos,
         jsons=get_clip_metadata,
     output:
-        table=stage_output("metadata", "table_path"),
+        table=stage_path("metadata", "table_path"),
     log:
         "results/{video_hash}/logs/write_metadata.log",
     benchmark:

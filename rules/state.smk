@@ -10,7 +10,7 @@ rule stage_state:
         get_stage_files,
     output:
         state=report(
-            "results/{video_hash}/stage_state.json",
+            stage_path("state", "state"),
             caption="../report/summary.rst",
             category="Summaries",
         ),
@@ -21,5 +21,8 @@ rule stage_state:
     localrule: True
     conda:
         "../environment.yml"
+    params:
+        # The count of high-quality scores is taken at the selection's threshold.
+        threshold=config["select"]["threshold"],
     script:
         "../scripts/stage_state.py"

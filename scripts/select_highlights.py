@@ -1,7 +1,7 @@
 """Adapter for checkpoint select_highlights: ranked, non-overlapping clips."""
 
 from reelmake import adapter
-from reelmake.selection import SelectOptions, select_highlights
+from reelmake.highlights import SelectOptions, select_highlights
 
 adapter.run(
     snakemake.log,
@@ -10,6 +10,7 @@ adapter.run(
     scores=snakemake.input.scores,
     video_json=snakemake.input.video_json,
     highlights=snakemake.output.highlights,
+    descriptions=snakemake.params.descriptions,
     options=SelectOptions(**snakemake.params.options),
     picture=snakemake.params.picture,
 )

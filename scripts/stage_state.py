@@ -7,4 +7,5 @@ adapter.run(
     snakemake.log,
     write_state,
     target=snakemake.output.state,
+    threshold=snakemake.params.threshold,
 )

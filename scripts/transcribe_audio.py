@@ -2,7 +2,7 @@
 (transcribed, or stitched from the chunks of a long video)."""
 
 from reelmake import adapter
-from reelmake.transcribe import TranscribeOptions, transcribe_audio
+from reelmake.transcript import TranscribeOptions, transcribe_audio
 
 adapter.run_timed(
     snakemake.log,

@@ -1,7 +1,9 @@
 """Adapter for rule write_clip_metadata: the JSON that goes with one clip."""
 
 from reelmake import adapter
+from reelmake.config import RunSettings
 from reelmake.metadata import write_clip_metadata
+from reelmake.scores.common import ScoreOptions
 
 adapter.run(
     snakemake.log,
@@ -9,5 +11,7 @@ adapter.run(
     highlights=snakemake.input.highlights,
     clip=snakemake.wildcards.clip,
     target=snakemake.output.json,
-    llm=snakemake.params.llm,
+    files=snakemake.params.files,
+    llm=ScoreOptions.of("openai", snakemake.params.llm).llm,
+    shared_cache=RunSettings.of(snakemake.config).shared_cache,
 )

@@ -7,7 +7,6 @@ side of ``reelmake status``, ``clean`` and ``gc``, and the API of the design not
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import re
@@ -22,9 +21,6 @@ from reelmake import fileio, stages
 from reelmake.discovery import STATE_DIR, source_link
 from reelmake.errors import ReelmakeError
 from reelmake.hashing import INDEX_NAME, HashIndex, short
-
-# Snakemake's between-workflow cache: a folder shared by checkouts and machines.
-SHARED_CACHE_ENV = "SNAKEMAKE_OUTPUT_CACHE"
 
 log = logging.getLogger(__name__)
 LAST_USED = ".last_used"
@@ -44,25 +40,21 @@ def known_hashes(results: Path) -> list[str]:
 
 
 def later_stages(name: str) -> list[stages.Stage]:
-    """The stage and every stage after it."""
+    """The stage and every stage after it (of those the stage state lists)."""
     first = stages.STAGES.index(stages.stage(name))
     return list(stages.STAGES[first:])
 
 
 def stage_files(folder: Path, chosen: Iterable[stages.Stage]) -> list[Path]:
     """Existing files of the given stages in one video folder, with their logs."""
-    clips = stages.clip_names(folder) or []
     found: list[Path] = []
     for s in chosen:
-        found += [p for p in s.paths(folder, clips).values() if p.exists()]
-        if s.per_clip:
-            parents = {folder / Path(pattern).parent for pattern in s.per_clip.values()}
-            for parent in parents:
-                found += [p for p in parent.glob("*") if p.is_file()]
-        found += [p for p in folder.glob(f"logs/{s.rule}*") if p.is_file()]
-        found += [p for p in folder.glob(f"benchmarks/{s.rule}*") if p.is_file()]
-        for pattern in s.helpers:
+        for pattern in s.globs():
             found += [p for p in folder.glob(pattern) if p.is_file() or p.is_symlink()]
+        for rule in s.rules:
+            for kind in ("logs", "benchmarks"):
+                found += [p for p in folder.glob(f"{kind}/{rule}*") if p.is_file()]
+                found += [p for p in folder.glob(f"{kind}/{rule}*/*") if p.is_file()]
     state = folder / stages.STATE_FILE
     if state.exists():
         found.append(state)
@@ -70,7 +62,10 @@ def stage_files(folder: Path, chosen: Iterable[stages.Stage]) -> list[Path]:
 
 
 def repair(
-    results: Path, video_hash: str, state: dict[str, Any] | None = None
+    results: Path,
+    video_hash: str,
+    state: dict[str, Any] | None = None,
+    threshold: float | None = None,
 ) -> list[str]:
     """Remove damaged artifacts so that the stage owning each one runs again.
 
@@ -79,7 +74,7 @@ def repair(
     """
     folder = results / video_hash
     warnings = []
-    state = state or stages.compute_state(results, video_hash)
+    state = state or stages.compute_state(results, video_hash, threshold)
     for s in stages.STAGES:
         error = state[s.name].get("error", "")
         if error.startswith("unreadable"):
@@ -213,7 +208,9 @@ class PipelineCache:
         return get_video_hash(video_path, str(self.cache_dir))
 
     def load_state(self, video_path: str | os.PathLike[str]) -> dict[str, Any] | None:
-        """The current state of a video, or None when nothing of it is cached."""
+        """The current state of a video (computed from its files, as the workflow
+        computes it), or None when nothing of it is cached. Stage names and the
+        design notes' aliases (``ai_scoring``...) both work as keys."""
         h = self._hash(video_path)
         if not (self.cache_dir / h).is_dir():
             return None
@@ -244,19 +241,21 @@ class PipelineCache:
     def save_state(
         self, video_path: str | os.PathLike[str], state: dict[str, Any], stage: str
     ) -> Path:
-        """Record ``state`` after ``stage`` in ``results/<hash>/stage_state.json``."""
+        """Write ``results/<hash>/stage_state.json`` after ``stage``.
+
+        The state is a view of the files, so it is computed again from them by the
+        one function that writes it, not taken from ``state``; a stage whose files
+        are not all there cannot be recorded as done."""
         h = self._hash(video_path)
-        data = dict(state)
-        data.update(
-            schema_version=fileio.SCHEMA_VERSION,
-            video_hash=h,
-            video_path=os.path.realpath(video_path),
-            last_stage=stages.stage(stage).name,
-            last_updated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            stage=stages.RULE_STATE,
-        )
+        name = stages.stage(stage).name
         target = self.cache_dir / h / stages.STATE_FILE
-        fileio.write_json(target, data)
+        threshold = (state or {}).get("scores", {}).get("threshold")
+        if not stages.compute_state(self.cache_dir, h, threshold)[name]["completed"]:
+            raise ReelmakeError(
+                f"{video_path}: stage {name} is not complete in {target.parent}; "
+                "only finished stages are recorded"
+            )
+        stages.write_state(target, threshold)
         return target
 
     def clear_cache(

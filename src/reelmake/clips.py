@@ -18,11 +18,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from reelmake import captions, fileio, framing, smartcut
+from reelmake import captions, config, fileio, framing, smartcut
 from reelmake.errors import ReelmakeError
+from reelmake.highlights import load_description
 from reelmake.media import tool
-from reelmake.selection import load_description
-from reelmake.transcribe import Word, load_transcript
+from reelmake.transcript import Word, load_transcript
 
 log = logging.getLogger(__name__)
 
@@ -30,24 +30,27 @@ ASPECTS = {"9:16": Fraction(9, 16), "1:1": Fraction(1, 1), "16:9": Fraction(16, 
 POSITIONS = {"bottom": 2, "center": 5, "top": 8}  # ASS numpad alignment
 
 
+_CLIPS = config.defaults("clips")
+
+
 @dataclass(frozen=True)
 class ClipOptions:
-    aspect: str = "source"
-    max_height: int = 1920
-    burn_captions: bool = False
-    font_size: int = 0  # 0: a size relative to the frame height
-    position: str = "bottom"
-    highlight_word: bool = True
-    highlight_colour: str = "FFFF00"  # RGB hex
-    crf: int = 20
-    preset: str = "veryfast"
-    smart_cut: bool = True
+    aspect: str = _CLIPS["aspect"]
+    max_height: int = _CLIPS["max_height"]
+    burn_captions: bool = _CLIPS["burn_captions"]
+    font_size: int = _CLIPS["font_size"]  # 0: a size relative to the frame height
+    position: str = _CLIPS["position"]
+    highlight_word: bool = _CLIPS["highlight_word"]
+    highlight_colour: str = _CLIPS["highlight_colour"]  # RGB hex
+    crf: int = _CLIPS["crf"]
+    preset: str = _CLIPS["preset"]
+    smart_cut: bool = _CLIPS["smart_cut"]
     # Other shapes than the source's: follow a face, crop the centre, or fit.
-    reframe: str = "face"
-    no_face: str = "centre"
-    switch_hold_seconds: float = 2.0
-    smoothing_seconds: float = 1.0
-    max_speed: float = 0.6
+    reframe: str = _CLIPS["reframe"]
+    no_face: str = _CLIPS["no_face"]
+    switch_hold_seconds: float = _CLIPS["switch_hold_seconds"]
+    smoothing_seconds: float = _CLIPS["smoothing_seconds"]
+    max_speed: float = _CLIPS["max_speed"]
 
     @property
     def framing(self) -> framing.FrameOptions:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,39 @@ def _copy(value: Any) -> Any:
 _Validator = _with_defaults(jsonschema.Draft202012Validator)
 
 
+def workflow_dir() -> Path:
+    """The workflow's files: the repository's root in a clone; an installed package
+    carries a copy under ``reelmake/workflow/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parents[1], here / "workflow"):
+        if (candidate / "Snakefile").is_file() and (candidate / "rules").is_dir():
+            return candidate
+    raise ReelmakeError(
+        f"{here}: the workflow files (Snakefile, rules/) are not installed"
+    )
+
+
+def schema_path() -> Path:
+    return workflow_dir() / "config" / "schemas" / "config.schema.yaml"
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    filled: dict[str, Any] = {}
+    for _ in _Validator(load_schema(schema_path())).iter_errors(filled):
+        pass  # only the defaults are wanted here; an empty config lacks its videos
+    return filled
+
+
+def defaults(*section: str) -> dict[str, Any]:
+    """The schema's defaults of one section (``defaults("score", "openai")``): the
+    one place a default is written; the option classes take theirs from here."""
+    out: Any = _defaults()
+    for key in section:
+        out = out[key]
+    return dict(_copy(out))
+
+
 def load_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         schema: dict[str, Any] = yaml.safe_load(fh)
@@ -62,3 +97,15 @@ def load(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ReelmakeError(f"{path}: must be a mapping of keys to values")
     return data
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The ``run`` section: how one run gets its results, never what they are."""
+
+    rescore: bool
+    shared_cache: str | None
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> RunSettings:
+        return cls(**{**defaults("run"), **config.get("run", {})})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reelmake import fileio
 from reelmake.errors import ReelmakeError
-from reelmake.selection import load_highlights
+from reelmake.highlights import load_highlights
 
 
 def build_timeline(

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from reelmake import fileio
+from reelmake import config, fileio
 from reelmake.errors import ReelmakeError
 from reelmake.media import tool
 
@@ -42,38 +42,45 @@ UPPER = (0.2, 0.2, 0.8, 0.45)
 PATCH = (32, 16)  # regions are compared at this size, whatever the face's size
 
 
+_TRACK = config.defaults("framing")
+
+
 @dataclass(frozen=True)
 class TrackOptions:
     """Settings of the analysis; any change re-runs ``track_subjects``."""
 
-    sample_fps: float = 5.0
-    analysis_width: int = 640
+    sample_fps: float = _TRACK["sample_fps"]
+    analysis_width: int = _TRACK["analysis_width"]
     # Faces smaller than this share of the analysed frame's height are ignored.
-    min_face: float = 0.06
+    min_face: float = _TRACK["min_face"]
     # OpenCV's minNeighbors: overlapping hits a face needs (higher: fewer false
     # faces, more missed ones).
-    min_neighbors: int = 3
-    full_scan_seconds: float = 1.0
+    min_neighbors: int = _TRACK["min_neighbors"]
+    full_scan_seconds: float = _TRACK["full_scan_seconds"]
     # A face unseen for longer than this ends its track.
-    max_gap_seconds: float = 1.0
+    max_gap_seconds: float = _TRACK["max_gap_seconds"]
     # Tracks shorter than this, or seen in less than this share of the samples they
     # span, are dropped as false detections (a real face is found nearly always).
-    min_track_seconds: float = 0.6
-    min_track_hits: float = 0.6
+    min_track_seconds: float = _TRACK["min_track_seconds"]
+    min_track_hits: float = _TRACK["min_track_hits"]
     # PySceneDetect's content threshold for a shot cut.
-    cut_threshold: float = 27.0
+    cut_threshold: float = _TRACK["cut_threshold"]
+
+
+_FRAME = config.defaults("clips")
 
 
 @dataclass(frozen=True)
 class FrameOptions:
     """Settings of the crop path (part of a clip's picture settings)."""
 
-    reframe: str = "face"  # face | centre | fit
-    no_face: str = "centre"  # centre | fit, when reframe is face and no face is found
-    switch_hold_seconds: float = 2.0
-    smoothing_seconds: float = 1.0
+    reframe: str = _FRAME["reframe"]  # face | centre | fit
+    # centre | fit, when reframe is face and no face is found
+    no_face: str = _FRAME["no_face"]
+    switch_hold_seconds: float = _FRAME["switch_hold_seconds"]
+    smoothing_seconds: float = _FRAME["smoothing_seconds"]
     # The crop moves at most this share of its own width per second (cuts excepted).
-    max_speed: float = 0.6
+    max_speed: float = _FRAME["max_speed"]
 
 
 @dataclass

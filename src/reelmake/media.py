@@ -7,10 +7,8 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
-from reelmake import fileio
 from reelmake.errors import ReelmakeError
 
 
@@ -33,7 +31,7 @@ def tool_version(name: str) -> str:
     return words[2] if len(words) > 2 else "unknown"
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no details"
 
@@ -100,7 +98,7 @@ def probe(path: str | os.PathLike[str], name: str | None = None) -> VideoInfo:
                 f"{name}: not a readable video (ffprobe: moov atom not found); "
                 "the file is truncated or still being written"
             )
-        reason = _first_line(result.stderr).replace(f"{path}: ", "")
+        reason = first_line(result.stderr).replace(f"{path}: ", "")
         raise ReelmakeError(f"{name}: not a readable video (ffprobe: {reason})")
     data = json.loads(result.stdout or "{}")
     fmt = data.get("format", {})
@@ -144,41 +142,6 @@ def probe(path: str | os.PathLike[str], name: str | None = None) -> VideoInfo:
         format=str(fmt.get("format_name", "unknown")),
         streams=streams,
     )
-
-
-def ingest_video(source: str | os.PathLike[str], video_json: str | os.PathLike[str],
-                 video_hash: str) -> VideoInfo:  # fmt: skip
-    """Probe the source (read through its stable link) and write ``video.json``."""
-    real = os.path.realpath(source)
-    info = probe(source, name=real)
-    data = fileio.artifact("ingest", {}, {"ffprobe": tool_version("ffprobe")})
-    data.update(video_hash=video_hash, **asdict(info))
-    fileio.write_json(video_json, data)
-    return info
-
-
-def extract_audio(
-    source: str | os.PathLike[str],
-    audio: str | os.PathLike[str],
-    sample_rate: int = 16000,
-) -> Path:
-    """Decode the first audio stream to mono 16-bit PCM WAV at ``sample_rate``."""
-    real = os.path.realpath(source)
-    with fileio.atomic_path(audio) as tmp:
-        result = subprocess.run(
-            [tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-             "-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar",
-             str(sample_rate), "-c:a", "pcm_s16le", "-f", "wav", str(tmp)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if result.returncode != 0:
-            reason = _first_line(result.stderr)
-            if "No space left" in result.stderr:
-                reason = f"disk full writing {audio}; free some space and run again"
-            raise ReelmakeError(f"{real}: audio could not be extracted ({reason})")
-        if tmp.stat().st_size <= 44:
-            raise ReelmakeError(f"{real}: audio track decoded to nothing")
-    return Path(audio)
 
 
 def wav_duration(path: str | os.PathLike[str]) -> float:

@@ -6,15 +6,18 @@ import csv
 import io
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelmake import fileio, passage
 from reelmake.errors import ReelmakeError
-from reelmake.selection import Highlight, load_highlights
-from reelmake.stages import STAGES
+from reelmake.highlights import Highlight, load_highlights
+from reelmake.stages import REGISTRY
+
+if TYPE_CHECKING:
+    from reelmake.scores.common import LLMOptions
 
 
 def timecode(seconds: float) -> str:
@@ -68,34 +71,33 @@ CSV_FIELDS = ("rank", "clip", "title", "score", "source_start", "source_end",
 RANKED_DIR = "ranked"
 
 
-def _clips_dir(metadata_file: str | os.PathLike[str]) -> Path:
-    """``results/<hash>/clips`` beside the ``metadata`` folder holding the file."""
-    return Path(metadata_file).parent.parent / "clips"
-
-
 def write_clip_metadata(
     highlights: str | os.PathLike[str],
     clip: str,
     target: str | os.PathLike[str],
-    llm: dict[str, Any] | None = None,
+    files: Mapping[str, str],
+    llm: LLMOptions | None = None,
+    shared_cache: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """The JSON a creator needs to post one clip; with ``llm``, its title,
-    description and hashtags come from the language model (cached like scores)."""
+    """The JSON a creator needs to post one clip (``files``: the clip's video and
+    captions by extension); with ``llm``, its title, description and hashtags come
+    from the language model, through its answer store (or ``shared_cache``'s)."""
     chosen = load_highlights(highlights)
     h = next((h for h in chosen if h.clip == clip), None)
     if h is None:
         raise ReelmakeError(f"{highlights}: no highlight named {clip!r}")
-    clips_dir = _clips_dir(target)
-    files = {ext: str(clips_dir / f"{clip}.{ext}") for ext in ("mp4", "srt", "vtt")}
+    files = {ext: str(path) for ext, path in files.items()}
     data = fileio.artifact("metadata", {"llm": bool(llm)}, fileio.versions())
     data.update(clip_metadata(h, files))
     data["copy_backend"] = "heuristic"
     if llm:
-        from reelmake.llm import LLMOptions, clip_copies
+        from reelmake.scores.llm import clip_copies
+        from reelmake.scores.store import Answers
 
-        options = LLMOptions(**llm)
+        options = llm
+        store = Answers.locate(options.answer_cache, shared_cache)
         # One request for every clip of the video that has no answer yet.
-        answers, usage = clip_copies(options, [c.text for c in chosen])
+        answers, usage = clip_copies(options, [c.text for c in chosen], store)
         answer = answers[h.text]
         data["llm_usage"] = asdict(usage)
         if answer is not None:
@@ -158,7 +160,7 @@ def link_ranked(folder: Path, rows: Sequence[dict[str, Any]]) -> dict[str, str]:
 def _remove_stale(folder: Path, keep: set[str]) -> None:
     """Clips of an earlier selection (another threshold, say) are not results now:
     every per-clip file of the stage registry whose clip is not in ``keep`` goes."""
-    for s in STAGES:
+    for s in REGISTRY:
         for pattern in s.per_clip.values():
             head, tail = pattern.split("{clip}")
             prefix = head.rsplit("/", 1)[-1]

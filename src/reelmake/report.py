@@ -115,30 +115,30 @@ def _timings(folder: Path) -> list[dict[str, Any]]:
 
 
 def video_report(
-    folder: str | os.PathLike[str], target: str | os.PathLike[str]
+    state_file: str | os.PathLike[str], target: str | os.PathLike[str]
 ) -> None:
-    """Write the report of one video from its results folder."""
-    folder = Path(folder)
-    state = stages.compute_state(folder.parent, folder.name)
-    info = fileio.read_json(folder / "ingest" / "video.json")
-    cands = fileio.read_json(folder / "segments" / "candidates.json")["candidates"]
-    scored = fileio.read_json(folder / "scores" / "scores.json")["scores"]
-    chosen = fileio.read_json(folder / stages.SELECTION_FILE)
+    """Write the report of one video from its stage state and the files the stage
+    registry names beside it."""
+    state = fileio.read_json(state_file)
+    folder = Path(state_file).parent
+    info = fileio.read_json(stages.path("ingest", "video_json", folder))
+    cands = fileio.read_json(stages.path("segments", "candidates_path", folder))
+    scored = fileio.read_json(stages.path("scores", "scores_path", folder))["scores"]
+    chosen = fileio.read_json(stages.path("highlights", "highlights_path", folder))
     threshold = float(chosen["params"]["threshold"])
     highlights = chosen["highlights"]
     clips = []
     for h in highlights:
-        meta_path = folder / "metadata" / f"{h['clip']}.json"
-        meta = fileio.read_json(meta_path) if meta_path.exists() else {}
-        video = folder / "clips" / f"{h['clip']}.mp4"
+        files = _clip_files(folder, h["clip"])
+        meta = fileio.read_json(files["json"]) if files["json"].exists() else {}
         clips.append(
             {
                 **h,
                 "meta": meta,
-                "video": f"clips/{h['clip']}.mp4",
-                "thumbnail": thumbnail(video, at=min(1.0, h["duration"] / 2)),
-                "captions": _caption_text(folder / "clips" / f"{h['clip']}.srt"),
-                "framing": _framing(folder / "clips" / f"{h['clip']}.crop.json"),
+                "video": os.path.relpath(files["video"], folder),
+                "thumbnail": thumbnail(files["video"], at=min(1.0, h["duration"] / 2)),
+                "captions": _caption_text(files["srt"]),
+                "framing": _framing(files["crop"]),
             }
         )
     page = (
@@ -149,10 +149,10 @@ def video_report(
             state=state,
             info=info,
             stages=[(s.name, state[s.name]) for s in stages.STAGES],
-            candidates=len(cands),
+            candidates=len(cands["candidates"]),
             threshold=threshold,
             timeline=timeline_svg(
-                cands,
+                cands["candidates"],
                 {s["id"]: s["overall"] for s in scored},
                 highlights,
                 float(info["duration"]),
@@ -165,6 +165,17 @@ def video_report(
     fileio.write_text(target, page)
 
 
+def _clip_files(folder: Path, clip: str) -> dict[str, Path]:
+    """One clip's files (its video, captions, crop and metadata) by key."""
+    paths = {
+        key.split(":")[0]: p
+        for name in ("clips", "metadata")
+        for key, p in stages.stage(name).paths(folder, [clip]).items()
+        if ":" in key
+    }
+    return paths
+
+
 def batch_report(reports: list[str], target: str | os.PathLike[str]) -> None:
     """A card per video (the best clip's picture, its clip count and best score),
     linking to its own report."""
@@ -172,8 +183,10 @@ def batch_report(reports: list[str], target: str | os.PathLike[str]) -> None:
     base = Path(target).parent
     for report in sorted(reports):
         folder = Path(report).parent
-        state = stages.compute_state(folder.parent, folder.name)
-        chosen = fileio.read_json(folder / stages.SELECTION_FILE)["highlights"]
+        state = fileio.read_json(folder / stages.STATE_FILE)
+        chosen = fileio.read_json(stages.path("highlights", "highlights_path", folder))[
+            "highlights"
+        ]
         best = chosen[0] if chosen else None  # rank order
         rows.append(
             {
@@ -184,7 +197,7 @@ def batch_report(reports: list[str], target: str | os.PathLike[str]) -> None:
                 "best": best["overall"] if best else None,
                 "best_title": best["title"] if best else "",
                 "thumbnail": thumbnail(
-                    folder / "clips" / f"{best['clip']}.mp4",
+                    _clip_files(folder, best["clip"])["video"],
                     at=min(1.0, best["duration"] / 2),
                 )
                 if best
@@ -225,8 +238,8 @@ def _framing(crop: Path) -> str:
 # Words a person reads instead of the names in our files.
 LABELS = {
     "self_contained": "stands alone",
-    "ai_scoring": "scoring",
-    "audio_extraction": "audio",
+    "scores": "scoring",
+    "highlights": "selection",
     "candidate_count": "candidates",
     "sentence_count": "sentences",
     "pause_count": "pauses",

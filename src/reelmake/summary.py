@@ -74,10 +74,10 @@ def _seconds(folder: Path) -> tuple[float | None, float | None]:
 
 def _best_score(folder: Path) -> float | None:
     try:
-        data = fileio.read_json(folder / stages.SELECTION_FILE)
+        data = fileio.read_json(stages.path("highlights", "highlights_path", folder))
         scores = [float(h["overall"]) for h in data["highlights"]]
         if not scores:
-            data = fileio.read_json(folder / "scores" / "scores.json")
+            data = fileio.read_json(stages.path("scores", "scores_path", folder))
             scores = [float(s["overall"]) for s in data["scores"]]
         return round(max(scores), 2) if scores else None
     except (OSError, ValueError, KeyError, TypeError):
@@ -94,7 +94,7 @@ def video_row(results: Path, video: Video) -> Row:
             if not state[s.name]["completed"]:
                 found = next(
                     filter(None, (log_error(results, video.hash, rule)
-                                  for rule in stages.rules_of(s))),
+                                  for rule in s.rules)),
                     None,
                 )  # fmt: skip
                 if found:

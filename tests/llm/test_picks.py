@@ -21,22 +21,22 @@ import pytest
 
 from reelmake import fileio
 from reelmake.demo import DEMO_SCRIPT
-from reelmake.llm import LLMOptions, OpenAIScorer
-from reelmake.picks import (
+from reelmake.scores.common import LLMOptions, contexts_around, contexts_before
+from reelmake.scores.llm import OpenAIScorer
+from reelmake.scores.picks import (
     PICKS_PROMPT,
     TranscriptScorer,
     plan_chunks,
     sentences_of,
 )
-from reelmake.scoring import contexts_around, contexts_before
-from reelmake.segment import (
+from reelmake.segments import (
     SegmentOptions,
     build_candidates,
     find_pauses,
     load_candidates,
     split_sentences,
 )
-from reelmake.transcribe import Word
+from reelmake.transcript import Word
 from tests.conftest import REPO, server_requests
 
 pytestmark = pytest.mark.llm
@@ -211,9 +211,10 @@ def test_answers_are_kept_per_chunk_a_kill_asks_only_the_rest(
     assert len(chunks) >= 5
     code = (
         "import sys, json\n"
-        "from reelmake.scoring import score_segments\n"
-        "score_segments(sys.argv[1], sys.argv[2], sys.argv[3], 'openai',"
-        " json.loads(sys.argv[4]))\n"
+        "from reelmake.scores.common import ScoreOptions\n"
+        "from reelmake.scores.stage import score_segments\n"
+        "options = ScoreOptions.of('openai', json.loads(sys.argv[4]))\n"
+        "score_segments(sys.argv[1], sys.argv[2], sys.argv[3], options)\n"
     )
     args = [sys.executable, "-c", code, str(candidates), str(audio),
             str(tmp_path / "scores.json"), json.dumps(asdict(options))]  # fmt: skip

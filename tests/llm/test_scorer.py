@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from reelmake.errors import ReelmakeError
-from reelmake.llm import LLMOptions, OpenAIScorer, clip_copy, preflight
-from reelmake.segment import Candidate
+from reelmake.scores.common import LLMOptions
+from reelmake.scores.llm import OpenAIScorer, clip_copy, preflight
+from reelmake.segments import Candidate
 from tests.conftest import server_requests
 from tests.llm_server import expected_score
 

@@ -8,17 +8,21 @@ from pathlib import Path
 import pytest
 
 from reelmake import fileio
+from reelmake.audio import extract_audio
 from reelmake.clips import ClipOptions, cut_clip, output_size
-from reelmake.media import extract_audio, ingest_video
+from reelmake.highlights import SelectOptions, select_highlights, slugify
+from reelmake.ingest import ingest_video
 from reelmake.metadata import link_ranked
-from reelmake.scoring import score_segments
-from reelmake.segment import SegmentOptions, segment_transcript
-from reelmake.selection import SelectOptions, select_highlights, slugify
-from reelmake.transcribe import TranscribeOptions, load_transcript, transcribe_audio
+from reelmake.scores.common import ScoreOptions
+from reelmake.scores.stage import score_segments
+from reelmake.segments import SegmentOptions, segment_transcript
+from reelmake.transcript import TranscribeOptions, load_transcript, transcribe_audio
 
 pytestmark = pytest.mark.media
 
 ODD_TITLE = '../../etc/x: "a|b"'
+
+HEURISTIC = ScoreOptions("heuristic")
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +40,13 @@ def pipeline(long_speech_video: Path, tmp_path_factory: pytest.TempPathFactory):
         "0" * 16,
         SegmentOptions(min_seconds=4, max_seconds=12),
     )
-    score_segments(d / "c.json", d / "audio.wav", d / "s.json")
+    score_segments(d / "c.json", d / "audio.wav", d / "s.json", HEURISTIC)
     select_highlights(
         d / "c.json",
         d / "s.json",
         d / "video.json",
         d / "highlights" / "h.json",
+        str(d / "highlights" / "clips" / "{clip}.json"),
         SelectOptions(threshold=0, top_k=3, min_seconds=4, max_seconds=12, min_gap=0.5),
     )
     data = fileio.read_json(d / "highlights" / "h.json")

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelmake import fileio, framing, media
+from reelmake import fileio, framing, ingest, media
+from reelmake.audio import extract_audio
 from reelmake.clips import ClipOptions, crop_size, cut_clip
 from tests import faces
 
@@ -25,8 +26,8 @@ def _prepare(video: Path) -> tuple[Path, Path, Path, dict]:
     folder.mkdir(exist_ok=True)
     video_json, audio = folder / "video.json", folder / "audio.wav"
     subjects = folder / "subjects.json"
-    media.ingest_video(video, video_json, "0" * 16)
-    media.extract_audio(video, audio)
+    ingest.ingest_video(video, video_json, "0" * 16)
+    extract_audio(video, audio)
     data = framing.track_subjects(
         video, video_json, audio, subjects, framing.TrackOptions()
     )

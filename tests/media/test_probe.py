@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
+from reelmake.audio import extract_audio
 from reelmake.demo import make_video
 from reelmake.errors import ReelmakeError
-from reelmake.media import extract_audio, probe
+from reelmake.media import probe
 
 pytestmark = pytest.mark.media
 

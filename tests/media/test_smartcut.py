@@ -11,7 +11,7 @@ import pytest
 
 from reelmake import fileio, smartcut
 from reelmake.clips import ClipOptions, cut_clip
-from reelmake.media import ingest_video
+from reelmake.ingest import ingest_video
 
 pytestmark = pytest.mark.media
 

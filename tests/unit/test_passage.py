@@ -9,8 +9,8 @@ import pytest
 from reelmake import passage
 from reelmake.metadata import hashtags
 from reelmake.passage import Around, judge, keywords, measure
-from reelmake.scoring import HeuristicScorer, suggest_title
-from reelmake.segment import Candidate
+from reelmake.scores.heuristic import HeuristicScorer, suggest_title
+from reelmake.segments import Candidate
 
 pytestmark = pytest.mark.unit
 

@@ -4,16 +4,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reelmake.scoring import Score
-from reelmake.segment import (
+from reelmake.highlights import WORD_MARGIN, SelectOptions, select, slugify
+from reelmake.scores.common import Score
+from reelmake.segments import (
     SegmentOptions,
     build_candidates,
     find_pauses,
     options_for,
     split_sentences,
 )
-from reelmake.selection import WORD_MARGIN, SelectOptions, select, slugify
-from reelmake.transcribe import Word
+from reelmake.transcript import Word
 
 pytestmark = pytest.mark.unit
 

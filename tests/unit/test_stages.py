@@ -38,6 +38,7 @@ def _make(results: Path, upto: int) -> Path:
         lambda: (
             _artifact(
                 folder / "transcript/transcript.json",
+                # The label results written before the stage's rename carry.
                 "transcription",
                 segment_count=3,
                 word_count=12,
@@ -56,7 +57,7 @@ def _make(results: Path, upto: int) -> Path:
 def test_complete_video_has_the_design_fields(tmp_path: Path) -> None:
     _make(tmp_path, 3)
     state = compute_state(tmp_path, HASH)
-    assert state["last_stage"] == "transcription"
+    assert state["last_stage"] == "transcript"
     assert state["video_path"] == "/videos/talk.mp4"
     assert state["video_hash"] == HASH
     assert state["last_updated"]
@@ -65,7 +66,10 @@ def test_complete_video_has_the_design_fields(tmp_path: Path) -> None:
         "audio_path": str(tmp_path / HASH / "audio/audio.wav"),
         "duration": 2.0,
     }
+    # Each block under the stage's name and the design notes' name for it.
+    assert state["audio"] == state["audio_extraction"]
     t = state["transcription"]
+    assert t == state["transcript"]
     assert (t["completed"], t["segment_count"], t["word_count"], t["language"]) == (
         True,
         3,
@@ -91,7 +95,7 @@ def test_a_cut_off_artifact_is_not_taken_as_done(tmp_path: Path) -> None:
     state = compute_state(tmp_path, HASH)
     assert state["transcription"]["completed"] is False
     assert "unreadable" in state["transcription"]["error"]
-    assert state["last_stage"] == "audio_extraction"
+    assert state["last_stage"] == "audio"
 
 
 def test_nothing_done(tmp_path: Path) -> None:
@@ -105,11 +109,28 @@ def test_write_state_reads_its_own_folder(tmp_path: Path) -> None:
     folder = _make(tmp_path, 2)
     written = write_state(folder / "stage_state.json")
     assert json.loads((folder / "stage_state.json").read_text()) == written
-    assert written["last_stage"] == "audio_extraction"
+    assert written["last_stage"] == "audio"
+    assert written["stage"] == "stage_state"
 
 
-def test_stage_lookup_by_either_name() -> None:
-    assert stages.stage("transcribe_audio").name == "transcription"
-    assert stages.stage("transcription").rule == "transcribe_audio"
+def test_stage_lookup_by_any_of_its_names() -> None:
+    for name in ("transcript", "transcription", "transcribe_audio", "plan_chunks"):
+        assert stages.stage(name).name == "transcript"
+    assert stages.stage("transcript").rule == "transcribe_audio"
+    assert stages.stage("ai_scoring").name == "scores"
     with pytest.raises(KeyError, match="unknown stage"):
         stages.stage("nope")
+
+
+def test_scores_count_the_high_ones_at_the_given_threshold(tmp_path: Path) -> None:
+    folder = _make(tmp_path, 3)
+    _artifact(folder / "segments/candidates.json", "segments",
+              sentence_count=2, pause_count=1, candidate_count=3)  # fmt: skip
+    scores = [{"overall": v} for v in (8.0, 6.5, 3.0)]
+    data = fileio.artifact("scores", {"backend": "heuristic"}, {})
+    data.update(scored_count=3, scores=scores)
+    fileio.write_json(folder / "scores/scores.json", data)
+    assert compute_state(tmp_path, HASH, 6.0)["scores"]["high_quality_count"] == 2
+    assert compute_state(tmp_path, HASH, 7.0)["ai_scoring"]["high_quality_count"] == 1
+    # No threshold given: the schema's default (6.0), not a later stage's file.
+    assert compute_state(tmp_path, HASH)["scores"]["threshold"] == 6.0

@@ -1,6 +1,7 @@
 """Cache management on real runs: the Python API, clean, gc, repair, --until, a full
 disk."""
 
+import fnmatch
 import json
 import os
 import shutil
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from reelmake import stages
 from reelmake.cache import LAST_USED, PipelineCache, get_video_hash
-from reelmake.workflow import RunLock
+from reelmake.errors import ReelmakeError
+from reelmake.runner import RunLock
 from tests.conftest import assert_ran, reelmake, results_of, rules_run
 
 pytestmark = pytest.mark.workflow
@@ -35,8 +38,23 @@ def done(tmp_path: Path, speech_video: Path):
     )
 
 
+def _owned_by_the_registry(folder: Path) -> None:
+    """Every file of a finished video belongs to a stage of the registry (besides
+    its logs, its timings, the source link and the last-used mark)."""
+    owned = [g for s in stages.REGISTRY for g in s.globs()]
+    files = [p.relative_to(folder) for p in folder.rglob("*") if not p.is_dir()]
+    assert len(files) > 20
+    for rel in files:
+        if rel.parts[0] in ("logs", "benchmarks") or rel.name == LAST_USED:
+            continue
+        if rel.name.startswith("source."):  # the stable link made at registration
+            continue
+        assert any(fnmatch.fnmatch(str(rel), g) for g in owned), rel
+
+
 def test_python_api_of_the_design_notes(done) -> None:
     workdir, video, folder = done
+    _owned_by_the_registry(folder)
     api = PipelineCache(results_of(workdir))
     state = api.load_state(video)
     assert state is not None and state["last_stage"] == "metadata"
@@ -47,9 +65,12 @@ def test_python_api_of_the_design_notes(done) -> None:
     assert api.get_stage_result(state, "transcription", "nope", "dflt") == "dflt"
 
     saved = api.save_state(video, state, "ai_scoring")
-    assert json.loads(saved.read_text())["last_stage"] == "ai_scoring"
+    assert json.loads(saved.read_text())["last_stage"] == "metadata"
+    assert json.loads(saved.read_text())["ai_scoring"]["completed"]
 
     api.clear_cache(video, stage="segmentation")
+    with pytest.raises(ReelmakeError, match="segments is not complete"):
+        api.save_state(video, api.load_state(video), "segmentation")
     assert not (folder / "segments/candidates.json").exists()
     assert (folder / "transcript/transcript.json").exists()
     assert not api.has_completed_stage(api.load_state(video), "segmentation")
@@ -71,9 +92,9 @@ def test_clean_one_stage_then_status_and_run_agree(done) -> None:
     for gone in ("segments", "scores", "highlights", "metadata"):
         assert not any((folder / gone).glob("*.json")), gone
     status = json.loads(reelmake("status", "--json", video, cwd=workdir).stdout)[0]
-    assert status["last_stage"] == "transcription"
-    assert status["plan"]["transcription"]["status"] == "done"
-    assert status["plan"]["segmentation"]["status"] == "pending"
+    assert status["last_stage"] == "transcript"
+    assert status["plan"]["transcript"]["status"] == "done"
+    assert status["plan"]["segments"]["status"] == "pending"
     run = reelmake("run", video, cwd=workdir)
     assert_ran(run.stderr, FROM_SEGMENTATION)
     again = reelmake("run", video, cwd=workdir)
@@ -98,11 +119,11 @@ def test_status_names_changed_params(done) -> None:
     workdir, video, _ = done
     (workdir / "config.yaml").write_text("select:\n  threshold: 2.5\n")
     status = json.loads(reelmake("status", "--json", video, cwd=workdir).stdout)[0]
-    assert status["plan"]["selection"] == {
+    assert status["plan"]["highlights"] == {
         "status": "stale",
         "reason": "params changed",
     }
-    assert status["plan"]["ai_scoring"]["status"] == "done"
+    assert status["plan"]["scores"]["status"] == "done"
     assert status["plan"]["metadata"]["status"] == "stale"
 
 
@@ -113,7 +134,7 @@ def test_damaged_files_are_rebuilt_by_their_stage(done) -> None:
     (folder / "stage_state.json").write_text("{")
     run = reelmake("run", video, cwd=workdir)
     assert run.returncode == 0, run.stderr
-    assert "transcription output is damaged" in run.stderr
+    assert "transcript output is damaged" in run.stderr
     assert "damaged stage state" in run.stderr
     assert "transcribe_audio" in rules_run(run.stderr)
     assert json.loads(transcript.read_text())["word_count"] > 10
@@ -154,7 +175,7 @@ def test_until_stops_after_a_stage(tmp_path: Path, speech_video: Path) -> None:
         "ingest_video", "extract_audio", "plan_chunks", "transcribe_audio",
     }  # fmt: skip
     state = json.loads(reelmake("status", "--json", cwd=tmp_path).stdout)[0]
-    assert state["last_stage"] == "transcription"
+    assert state["last_stage"] == "transcript"
 
 
 def test_full_disk_gives_a_clear_error_and_no_complete_looking_file(

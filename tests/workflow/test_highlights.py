@@ -8,9 +8,9 @@ import pytest
 
 from reelmake import stages
 from reelmake.demo import DEMO_STRONG_PHRASES
-from reelmake.scoring import CONTENT_SUBSCORES, SUBSCORES, load_scores
-from reelmake.segment import load_candidates
-from reelmake.selection import SelectOptions, select
+from reelmake.highlights import SelectOptions, select
+from reelmake.scores.common import CONTENT_SUBSCORES, SUBSCORES, load_scores
+from reelmake.segments import load_candidates
 from tests.conftest import (
     REPORT_RULES,
     assert_ran,

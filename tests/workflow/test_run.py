@@ -78,7 +78,7 @@ def test_second_run_does_nothing_and_says_so(done) -> None:
     assert again.returncode == 0
     assert rules_run(again.stderr) == []
     assert "Nothing to be done" in again.stderr
-    assert "transcription: SKIPPED (using cached result)" in again.stdout
+    assert "transcript: SKIPPED (using cached result)" in again.stdout
 
 
 def test_moving_the_video_reruns_nothing(done, tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_no_cache_stage_reruns_it_and_what_follows(done) -> None:
         <= set(rules_run(run.stderr))
         <= FROM_TRANSCRIPTION | REPORT_RULES
     )
-    assert "transcription: will run again (--no-cache)" in run.stdout
+    assert "transcript: will run again (--no-cache)" in run.stdout
     assert (folder / "audio/audio.wav").stat().st_mtime_ns == audio_mtime
 
 
@@ -132,7 +132,7 @@ def test_status_shows_stages(done) -> None:
     (state,) = json.loads(out.stdout)
     assert state["last_stage"] == "metadata"
     text = reelmake("status", cwd=workdir).stdout
-    assert "transcription" in text and "done" in text
+    assert "transcript " in text and "done" in text
 
 
 def test_kill_during_transcription_resumes_there(
@@ -254,7 +254,7 @@ def test_bad_inputs_each_get_a_line_and_good_videos_finish(
 def test_second_concurrent_run_stops_with_a_clear_message(
     tmp_path: Path, speech_video: Path
 ) -> None:
-    from reelmake.workflow import RunLock
+    from reelmake.runner import RunLock
 
     with RunLock(results_of(tmp_path) / ".reelmake" / "run.lock"):
         run = reelmake("run", speech_video, cwd=tmp_path)
@@ -349,10 +349,10 @@ def test_the_header_says_why_a_stage_will_run_again(done) -> None:
     finally:
         (workdir / "config.yaml").unlink()
     assert run.returncode == 0, run.stderr
-    assert "selection: will run again (params changed)" in run.stdout
-    assert "selection: SKIPPED" not in run.stdout
-    assert "transcription: SKIPPED" in run.stdout
-    assert re.search(r"selection\s+stale \(params changed\)", status.stdout)
+    assert "highlights: will run again (params changed)" in run.stdout
+    assert "highlights: SKIPPED" not in run.stdout
+    assert "transcript: SKIPPED" in run.stdout
+    assert re.search(r"highlights\s+stale \(params changed\)", status.stdout)
     assert "select_highlights" in run.stdout  # what Snakemake plans
 
 

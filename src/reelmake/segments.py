@@ -13,8 +13,8 @@ from typing import Any
 
 import xxhash
 
-from reelmake import fileio
-from reelmake.transcribe import Word, load_transcript
+from reelmake import config, fileio
+from reelmake.transcript import Word, load_transcript
 
 PRESETS: dict[str, tuple[float, float]] = {
     "shorts": (15.0, 60.0),
@@ -24,13 +24,17 @@ PRESETS: dict[str, tuple[float, float]] = {
 _SENTENCE_END = (".", "?", "!", "…")
 
 
+_SEGMENT = config.defaults("segment")
+
+
 @dataclass(frozen=True)
 class SegmentOptions:
-    min_seconds: float = 15.0
-    max_seconds: float = 60.0
-    pause_gap: float = 0.3
-    sentence_pause: float = 0.7
-    max_sentence_seconds: float = 20.0
+    # The default preset's band (the schema's own lengths are null: the preset's).
+    min_seconds: float = PRESETS[_SEGMENT["preset"]][0]
+    max_seconds: float = PRESETS[_SEGMENT["preset"]][1]
+    pause_gap: float = _SEGMENT["pause_gap"]
+    sentence_pause: float = _SEGMENT["sentence_pause"]
+    max_sentence_seconds: float = _SEGMENT["max_sentence_seconds"]
 
 
 @dataclass(frozen=True)
@@ -203,7 +207,7 @@ def candidates_data(
     sentences = split_sentences(words, options)
     pauses = find_pauses(words, options.pause_gap)
     found = build_candidates(words, sentences, options, video_hash)
-    data = fileio.artifact("segmentation", asdict(options), fileio.versions())
+    data = fileio.artifact("segments", asdict(options), fileio.versions())
     data.update(
         video_hash=video_hash,
         sentence_count=len(sentences),

@@ -13,9 +13,9 @@ cached rule may not have a benchmark.
 
 checkpoint plan_chunks:
     input:
-        audio=stage_output("audio_extraction", "audio_path"),
+        audio=rules.extract_audio.output.audio,
     output:
-        plan="results/{video_hash}/transcript/chunks/plan.json",
+        plan=stage_path("transcript", "plan"),
     log:
         "results/{video_hash}/logs/transcribe_audio-chunks/plan.log",
     localrule: True
@@ -29,10 +29,10 @@ checkpoint plan_chunks:
 
 rule transcribe_chunk:
     input:
-        audio=stage_output("audio_extraction", "audio_path"),
-        plan="results/{video_hash}/transcript/chunks/plan.json",
+        audio=rules.extract_audio.output.audio,
+        plan=rules.plan_chunks.output.plan,
     output:
-        transcript="results/{video_hash}/transcript/chunks/{chunk}.json",
+        transcript=stage_path("transcript", "chunk"),
     log:
         "results/{video_hash}/logs/transcribe_audio-chunks/{chunk}.log",
     cache: SHARED_CACHE
@@ -53,12 +53,12 @@ rule transcribe_audio:
         unpack(get_transcribe_input),
     output:
         transcript=report(
-            stage_output("transcription", "transcript_path"),
+            stage_path("transcript", "transcript_path"),
             caption="../report/transcript.rst",
             category="Transcripts",
         ),
-        srt=stage_output("transcription", "srt_path"),
-        vtt=stage_output("transcription", "vtt_path"),
+        srt=stage_path("transcript", "srt_path"),
+        vtt=stage_path("transcript", "vtt_path"),
     log:
         "results/{video_hash}/logs/transcribe_audio.log",
     cache: SHARED_CACHE

@@ -1,28 +1,19 @@
-"""Scoring: how good a highlight each candidate would make, on a 0-10 scale.
-
-Scores are stored raw; thresholds and top-k belong to selection, so changing them never
-re-scores. The default ``heuristic`` backend is offline and deterministic.
-"""
+"""The offline scorer: what a passage says, judged from its words; deterministic."""
 
 from __future__ import annotations
 
-import os
 import wave
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 
-from reelmake import fileio, passage
-from reelmake.errors import ReelmakeError
-from reelmake.passage import Around, break_strength
-from reelmake.segment import Candidate, load_candidates
+from reelmake import passage
+from reelmake.passage import Around
+from reelmake.scores.common import Score
+from reelmake.segments import Candidate
 
-SUBSCORES = ("hook", "emotion", "self_contained", "payoff")
-# Sub-scores of the offline scorer beyond the four every backend gives.
-CONTENT_SUBSCORES = ("specificity", "density")
 HEURISTIC_VERSION = 2
 # How much each judged quality adds to the offline score (and how much empty talk
 # takes away); the benchmark of the labelled set can leave one out to see its effect.
@@ -35,26 +26,6 @@ WEIGHTS = {
     "energy": 0.08,
     "empty_talk": 0.8,
 }
-
-
-@dataclass(frozen=True)
-class Score:
-    id: str
-    start: float
-    end: float
-    overall: float
-    subscores: dict[str, float]
-    reason: str
-    title: str
-    hook: str
-    backend: str
-    features: dict[str, float] = field(default_factory=dict)
-
-
-class Scorer(Protocol):
-    name: str
-
-    def score(self, candidates: Sequence[Candidate], audio: Path) -> list[Score]: ...
 
 
 def _clip(value: float) -> float:
@@ -205,90 +176,3 @@ def _reason(f: passage.Features, j: passage.Judgement) -> str:
     if cons:
         parts.append("but " + ", ".join(cons))
     return "; ".join(parts) or "nothing stands out"
-
-
-def make_scorer(
-    backend: str,
-    llm: dict[str, Any] | None = None,
-    contexts: dict[str, Around] | None = None,
-    candidates_json: dict[str, Any] | None = None,
-) -> Scorer:
-    """The scorer ``backend`` names; the language model's reads the transcript's
-    sentences from ``candidates_json`` in its default ``transcript`` mode."""
-    if backend == "heuristic":
-        return HeuristicScorer(contexts)
-    if backend == "openai":
-        from reelmake.llm import LLMOptions, OpenAIScorer
-
-        options = LLMOptions(**(llm or {}))
-        if options.mode == "transcript":
-            from reelmake.picks import TranscriptScorer, sentences_of
-
-            return TranscriptScorer(
-                options, sentences_of(candidates_json or {}), contexts
-            )
-        before = {cid: around.before for cid, around in (contexts or {}).items()}
-        return OpenAIScorer(options, before)
-    raise ReelmakeError(
-        f"score.backend {backend!r}: unknown scorer (heuristic, openai)"
-    )
-
-
-def contexts_around(candidates_json: dict[str, Any]) -> dict[str, Around]:
-    """Where each candidate sits: the sentences just before and after it, and how
-    clear a break the pause at each of its edges is for this speaker."""
-    items = candidates_json.get("sentences", [])
-    by_last = {s["last_word"]: s["text"] for s in items}
-    by_first = {s["first_word"]: s["text"] for s in items}
-    candidates = candidates_json.get("candidates", [])
-    pauses = {c["first_word"]: c["pause_before"] for c in candidates if c["first_word"]}
-    usual = float(np.median(list(pauses.values()))) if pauses else 0.0
-    return {
-        c["id"]: Around(
-            before=by_last.get(c["first_word"] - 1, ""),
-            after=by_first.get(c["last_word"] + 1, ""),
-            break_before=break_strength(
-                c["pause_before"] if c["first_word"] else None, usual
-            ),
-            break_after=break_strength(c["pause_after"], usual),
-        )
-        for c in candidates
-    }
-
-
-def contexts_before(candidates_json: dict[str, Any]) -> dict[str, str]:
-    """What was said just before each candidate: its preceding sentence."""
-    return {
-        cid: around.before for cid, around in contexts_around(candidates_json).items()
-    }
-
-
-def score_segments(
-    candidates: str | os.PathLike[str],
-    audio: str | os.PathLike[str],
-    scores: str | os.PathLike[str],
-    backend: str = "heuristic",
-    llm: dict[str, Any] | None = None,
-) -> list[Score]:
-    """Score every candidate and write ``scores.json`` (best first)."""
-    found = load_candidates(candidates)
-    data_in = fileio.read_json(candidates)
-    scorer = make_scorer(backend, llm, contexts_around(data_in), data_in)
-    result = scorer.score(found, Path(audio))
-    result.sort(key=lambda s: (-s.overall, s.start))
-    params: dict[str, Any] = {
-        "backend": backend,
-        "heuristic_version": HEURISTIC_VERSION,
-    }
-    data = fileio.artifact("ai_scoring", params, fileio.versions("openai", "wordfreq"))
-    usage = getattr(scorer, "usage", None)
-    if usage is not None:
-        params["llm"] = {k: v for k, v in (llm or {}).items() if k != "answer_cache"}
-        data["llm_usage"] = asdict(usage)
-    data.update(scored_count=len(result), scores=[asdict(s) for s in result])
-    fileio.write_json(scores, data)
-    return result
-
-
-def load_scores(path: str | os.PathLike[str]) -> list[Score]:
-    return [Score(**s) for s in fileio.read_json(path)["scores"]]

@@ -11,11 +11,11 @@ output: results/{video_hash}/highlights/highlights.json, in rank order, and besi
 
 checkpoint select_highlights:
     input:
-        candidates=stage_output("segmentation", "candidates_path"),
-        scores=stage_output("ai_scoring", "scores_path"),
-        video_json=stage_output("ingest", "video_json"),
+        candidates=rules.segment_transcript.output.candidates,
+        scores=rules.score_segments.output.scores,
+        video_json=rules.ingest_video.output.video_json,
     output:
-        highlights=stage_output("selection", "highlights_path"),
+        highlights=stage_path("highlights", "highlights_path"),
     log:
         "results/{video_hash}/logs/select_highlights.log",
     benchmark:
@@ -26,5 +26,6 @@ checkpoint select_highlights:
     params:
         options=select_options(),
         picture=clip_picture(),
+        descriptions=descriptions_pattern,
     script:
         "../scripts/select_highlights.py"

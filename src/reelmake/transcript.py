@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from reelmake import captions, fileio, models
+from reelmake import captions, config, fileio, models
 from reelmake.errors import ReelmakeError
 
 log = logging.getLogger(__name__)
@@ -55,17 +55,20 @@ class Transcript:
         )
 
 
+_TRANSCRIBE = config.defaults("transcribe")
+
+
 @dataclass(frozen=True)
 class TranscribeOptions:
-    model: str = "tiny.en"
-    language: str | None = "en"
-    vad: bool = True
-    beam_size: int = 5
-    compute_type: str = "int8"
+    model: str = _TRANSCRIBE["model"]
+    language: str | None = _TRANSCRIBE["language"]
+    vad: bool = _TRANSCRIBE["vad"]
+    beam_size: int = _TRANSCRIBE["beam_size"]
+    compute_type: str = _TRANSCRIBE["compute_type"]
     # > 0: faster-whisper's batched pipeline (it needs the VAD to cut the audio into
     # chunks), that many chunks at once; measured faster and as accurate (benchmarks)
-    batch_size: int = 8
-    threads: int = 2
+    batch_size: int = _TRANSCRIBE["batch_size"]
+    threads: int = _TRANSCRIBE["threads"]
     # auto: a CUDA device when CTranslate2 sees one (a GPU node), else the CPU. Not a
     # param of the transcript: where it ran does not change what it is.
     device: str = "auto"
@@ -272,7 +275,7 @@ def transcribe_audio(
         result = (transcriber or FasterWhisperTranscriber()).transcribe(
             Path(audio), options
         )
-    data = _header("transcription", options)
+    data = _header("transcript", options)
     data.update(
         model=options.model,
         language=result.language,
@@ -294,15 +297,18 @@ def transcribe_audio(
 # --- Long videos: chunks cut at silences, transcribed as separate jobs -------------
 
 
+_CHUNK = config.defaults("transcribe", "chunk")
+
+
 @dataclass(frozen=True)
 class ChunkOptions:
     # Videos longer than this are split; 0 never splits.
-    above_minutes: float = 30.0
+    above_minutes: float = _CHUNK["above_minutes"]
     # The length a chunk aims at; cuts move to the nearest pause.
-    minutes: float = 10.0
+    minutes: float = _CHUNK["minutes"]
     # A cut that moves further than this (seconds, or a third of a chunk) from its
     # even position to reach a pause is reported with a warning.
-    search_seconds: float = 60.0
+    search_seconds: float = _CHUNK["search_seconds"]
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ timing (benchmarks/score_segments.tsv), as a cached rule may not have a benchmar
 
 rule score_segments:
     input:
-        candidates=stage_output("segmentation", "candidates_path"),
-        audio=stage_output("audio_extraction", "audio_path"),
+        candidates=rules.segment_transcript.output.candidates,
+        audio=rules.extract_audio.output.audio,
     output:
-        scores=stage_output("ai_scoring", "scores_path"),
+        scores=stage_path("scores", "scores_path"),
     log:
         "results/{video_hash}/logs/score_segments.log",
     cache: SHARED_CACHE
@@ -23,6 +23,6 @@ rule score_segments:
         backend=config["score"]["backend"],
         llm=llm_options(),
         # A new version of the offline scorer re-scores: its scores mean more.
-        heuristic_version=scoring.HEURISTIC_VERSION,
+        heuristic_version=HEURISTIC_VERSION,
     script:
         "../scripts/score_segments.py"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,11 +26,11 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from reelmake.errors import ReelmakeError
-from reelmake.llm import (
-    REFRESH_ENV,
-    AnswerCache,
+from reelmake.passage import Around
+from reelmake.scores.common import SUBSCORES, LLMOptions, Score
+from reelmake.scores.heuristic import HeuristicScorer
+from reelmake.scores.llm import (
     Judged,
-    LLMOptions,
     Usage,
     _int,
     _where,
@@ -39,9 +38,8 @@ from reelmake.llm import (
     content_key,
     make_client,
 )
-from reelmake.passage import Around
-from reelmake.scoring import SUBSCORES, HeuristicScorer, Score
-from reelmake.segment import Candidate, Sentence
+from reelmake.scores.store import Answers
+from reelmake.segments import Candidate, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +202,10 @@ class TranscriptScorer:
         options: LLMOptions,
         sentences: Sequence[Sentence],
         contexts: dict[str, Around] | None = None,
+        answers: Answers | None = None,
     ) -> None:
         self.options = options
+        self.answers = answers or Answers.locate(options.answer_cache)
         self.sentences = list(sentences)
         self.contexts = contexts or {}
         self.name = f"openai:{options.model}"
@@ -213,7 +213,7 @@ class TranscriptScorer:
         self.schema = picks_schema(options.max_picks)
 
     def key(self, chunk: Chunk) -> str:
-        return content_key(self.options, "picks", self.schema, chunk.text)
+        return content_key(self.options, "picks", PICKS_PROMPT, self.schema, chunk.text)
 
     def _ask_chunk(
         self, client: Any, chunk: Chunk
@@ -249,12 +249,11 @@ class TranscriptScorer:
         """Picks of every chunk, by index: from the store, else asked (and stored as
         each answer comes, so a kill loses only the answers in flight)."""
         options = self.options
-        store = AnswerCache(options.cache_path)
+        store = self.answers.open()
         out: dict[int, list[PickAnswer] | None] = {}
         try:
-            refresh = os.environ.get(REFRESH_ENV) == "1"
             for i, chunk in enumerate(chunks):
-                cached = None if refresh else store.get(self.key(chunk))
+                cached = None if self.answers.refresh else store.get(self.key(chunk))
                 if cached is not None:
                     out[i] = [PickAnswer.model_validate(p) for p in cached["picks"]]
             self.usage.cached_answers = len(out)
@@ -368,13 +367,17 @@ class PicksEstimate:
     transcript_tokens: int
 
 
-def estimate(options: LLMOptions, sentences: Sequence[Sentence]) -> PicksEstimate:
+def estimate(
+    options: LLMOptions,
+    sentences: Sequence[Sentence],
+    answers: Answers | None = None,
+) -> PicksEstimate:
     """Requests and rough tokens (4 characters a token) the picks mode would send:
     one request per chunk not yet answered, each with the instructions once and at
     most ``max_picks`` picks back."""
-    scorer = TranscriptScorer(options, sentences)
+    scorer = TranscriptScorer(options, sentences, answers=answers)
     chunks = plan_chunks(sentences, options)
-    store = AnswerCache(options.cache_path)
+    store = scorer.answers.open()
     try:
         todo = [c for c in chunks if store.get(scorer.key(c)) is None]
     finally:

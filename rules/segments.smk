@@ -7,9 +7,9 @@ output: results/{video_hash}/segments/candidates.json
 
 rule segment_transcript:
     input:
-        transcript=stage_output("transcription", "transcript_path"),
+        transcript=rules.transcribe_audio.output.transcript,
     output:
-        candidates=stage_output("segmentation", "candidates_path"),
+        candidates=stage_path("segments", "candidates_path"),
     log:
         "results/{video_hash}/logs/segment_transcript.log",
     benchmark:

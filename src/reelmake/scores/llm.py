@@ -18,24 +18,22 @@ import logging
 import math
 import os
 import re
-import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reelmake.cache import SHARED_CACHE_ENV
 from reelmake.errors import ReelmakeError
-from reelmake.scoring import SUBSCORES, HeuristicScorer, Score
-from reelmake.segment import Candidate
+from reelmake.scores.common import SUBSCORES, LLMOptions, Score
+from reelmake.scores.heuristic import HeuristicScorer
+from reelmake.scores.store import Answers
+from reelmake.segments import Candidate
 
 log = logging.getLogger(__name__)
 
 PROMPT_VERSION = 1
-REFRESH_ENV = "REELMAKE_LLM_REFRESH"
 SYSTEM_PROMPT = """You rate passages of a long video transcript as stand-alone short \
 clips for social media. For every passage give integer scores from 0 to 10:
 - hook: do the first seconds make a viewer stay?
@@ -130,80 +128,12 @@ def batch_schema(count: int) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class LLMOptions:
-    model: str = "gpt-4o-mini"
-    base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    temperature: float = 0.2
-    timeout: float = 120.0
-    retries: int = 2
-    batch_size: int = 8
-    concurrency: int = 2
-    response_format: Literal["json_schema", "json_object", "none"] = "json_schema"
-    max_attempts: int = 3
-    on_failure: Literal["fail", "heuristic"] = "fail"
-    answer_cache: str | None = None
-    context_chars: int = 300
-    max_tokens_per_item: int = 160
-    # transcript: the model reads the transcript once and picks sentence ranges
-    # (reelmake.picks); passages: every candidate is rated on its own (costly).
-    mode: Literal["transcript", "passages"] = "transcript"
-    context_tokens: int = 8192
-    chunk_overlap: int = 6
-    max_picks: int = 8
-
-    @property
-    def cache_path(self) -> Path:
-        """The configured store; else the shared cache folder's, when a run uses one
-        (so machines that share transcripts share answers too); else the user's."""
-        if self.answer_cache:
-            return Path(os.path.expanduser(self.answer_cache))
-        shared = os.environ.get(SHARED_CACHE_ENV)
-        if shared:
-            return Path(shared) / "reelmake-llm-answers.sqlite"
-        root = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-        return Path(root) / "reelmake" / "llm-answers.sqlite"
-
-
-class AnswerCache:
-    """Answers by content key in SQLite; safe for several processes at once."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, timeout=60, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT "
-            "NULL, model TEXT, created TEXT DEFAULT CURRENT_TIMESTAMP)"
-        )
-        self._db.commit()
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT answer FROM answers WHERE key = ?", (key,)
-            ).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def put_many(self, answers: dict[str, dict[str, Any]], model: str) -> None:
-        with self._lock:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO answers (key, answer, model) VALUES (?, ?, ?)",
-                [(k, json.dumps(v), model) for k, v in answers.items()],
-            )
-            self._db.commit()
-
-    def close(self) -> None:
-        self._db.close()
-
-
 def content_key(
-    options: LLMOptions, task: str, schema: dict[str, Any], text: str
+    options: LLMOptions, task: str, system: str, schema: dict[str, Any], text: str
 ) -> str:
-    """Everything that shapes an answer, and nothing that does not (batching, ids)."""
+    """Everything that shapes an answer (the task, its instructions ``system``, the
+    model and its settings, the schema, the text), and nothing that does not
+    (batching, ids)."""
     material = {
         "task": task,
         "prompt_version": PROMPT_VERSION,
@@ -211,20 +141,12 @@ def content_key(
         "base_url": options.base_url or "",
         "temperature": options.temperature,
         "response_format": options.response_format,
-        "system": _prompt(task),
+        "system": system,
         "schema": schema,
         "text": text,
     }
     blob = json.dumps(material, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()
-
-
-def _prompt(task: str) -> str:
-    if task == "picks":
-        from reelmake.picks import PICKS_PROMPT
-
-        return PICKS_PROMPT
-    return SYSTEM_PROMPT if task == "score" else METADATA_PROMPT
 
 
 def api_key(options: LLMOptions) -> str:
@@ -366,16 +288,22 @@ def _passage(cid: str, c: Candidate, context: str) -> dict[str, str]:
 class OpenAIScorer:
     """Scores candidates in batches, asking again for what comes back invalid."""
 
-    def __init__(self, options: LLMOptions, contexts: dict[str, str] | None = None):
+    def __init__(
+        self,
+        options: LLMOptions,
+        contexts: dict[str, str] | None = None,
+        answers: Answers | None = None,
+    ) -> None:
         self.options = options
         self.contexts = contexts or {}
+        self.answers = answers or Answers.locate(options.answer_cache)
         self.name = f"openai:{options.model}"
         self.usage = Usage()
 
     def _key(self, c: Candidate) -> str:
         context = self.contexts.get(c.id, "")[-self.options.context_chars :]
         text = json.dumps(_passage("", c, context), sort_keys=True)
-        return content_key(self.options, "score", ITEM_SCHEMA, text)
+        return content_key(self.options, "score", SYSTEM_PROMPT, ITEM_SCHEMA, text)
 
     def _ask_batch(
         self, client: Any, batch: Sequence[Candidate]
@@ -414,13 +342,12 @@ class OpenAIScorer:
 
     def score(self, candidates: Sequence[Candidate], audio: Path) -> list[Score]:
         options = self.options
-        store = AnswerCache(options.cache_path)
+        store = self.answers.open()
         try:
             keys = {c.id: self._key(c) for c in candidates}
             answers: dict[str, ItemAnswer] = {}
             # An explicit re-score reads nothing from the store (and refills it).
-            refresh = os.environ.get(REFRESH_ENV) == "1"
-            for c in [] if refresh else candidates:
+            for c in [] if self.answers.refresh else candidates:
                 cached = store.get(keys[c.id])
                 if cached is not None:
                     answers[c.id] = ItemAnswer.model_validate(cached)
@@ -531,16 +458,20 @@ def _copy_lock(store: Path) -> Iterator[None]:
 
 
 def clip_copies(
-    options: LLMOptions, texts: Sequence[str]
+    options: LLMOptions, texts: Sequence[str], answers: Answers | None = None
 ) -> tuple[dict[str, dict[str, Any] | None], Usage]:
     """Title, description and hashtags for each clip text, through the answer cache
     (per text, so a clip is never asked for twice); the texts without an answer go in
     one request (asked again for what comes back invalid)."""
     usage = Usage()
-    with _copy_lock(options.cache_path):
-        store = AnswerCache(options.cache_path)
+    answers = answers or Answers.locate(options.answer_cache)
+    with _copy_lock(answers.path):
+        store = answers.open()
         try:
-            keys = {t: content_key(options, "metadata", COPY_SCHEMA, t) for t in texts}
+            keys = {
+                t: content_key(options, "metadata", METADATA_PROMPT, COPY_SCHEMA, t)
+                for t in texts
+            }
             out: dict[str, dict[str, Any] | None] = {}
             for text, key in keys.items():
                 out[text] = store.get(key)
@@ -580,10 +511,12 @@ def clip_copies(
     return out, usage
 
 
-def clip_copy(options: LLMOptions, text: str) -> tuple[dict[str, Any] | None, Usage]:
+def clip_copy(
+    options: LLMOptions, text: str, answers: Answers | None = None
+) -> tuple[dict[str, Any] | None, Usage]:
     """Title, description and hashtags for one clip (see :func:`clip_copies`)."""
-    answers, usage = clip_copies(options, [text])
-    return answers[text], usage
+    found, usage = clip_copies(options, [text], answers)
+    return found[text], usage
 
 
 @dataclass
@@ -597,11 +530,14 @@ class Estimate:
 
 
 def estimate(
-    options: LLMOptions, candidates: Sequence[Candidate], contexts: dict[str, str]
+    options: LLMOptions,
+    candidates: Sequence[Candidate],
+    contexts: dict[str, str],
+    answers: Answers | None = None,
 ) -> Estimate:
     """Requests and rough tokens (4 characters a token) a scoring run would send."""
-    scorer = OpenAIScorer(options, contexts)
-    store = AnswerCache(options.cache_path)
+    scorer = OpenAIScorer(options, contexts, answers)
+    store = scorer.answers.open()
     try:
         todo = [c for c in candidates if store.get(scorer._key(c)) is None]
     finally:

@@ -24,23 +24,27 @@ from typing import Any
 
 import xxhash
 
-from reelmake import fileio
-from reelmake.scoring import Score, load_scores
-from reelmake.segment import Candidate, load_candidates
+from reelmake import config, fileio
+from reelmake.scores.common import Score, load_scores
+from reelmake.segments import Candidate, SegmentOptions, load_candidates
 
 # Padding never comes closer than this to the neighbouring word.
 WORD_MARGIN = 0.05
 
 
+_SELECT = config.defaults("select")
+
+
 @dataclass(frozen=True)
 class SelectOptions:
-    threshold: float = 6.0
-    top_k: int = 5
-    min_seconds: float = 15.0
-    max_seconds: float = 60.0
-    min_gap: float = 5.0
-    pad_before: float = 0.3
-    pad_after: float = 0.5
+    threshold: float = _SELECT["threshold"]
+    top_k: int = _SELECT["top_k"]
+    # The schema's lengths are null: the segment band's.
+    min_seconds: float = SegmentOptions.min_seconds
+    max_seconds: float = SegmentOptions.max_seconds
+    min_gap: float = _SELECT["min_gap"]
+    pad_before: float = _SELECT["pad_before"]
+    pad_after: float = _SELECT["pad_after"]
 
 
 @dataclass(frozen=True)
@@ -165,21 +169,19 @@ def description(h: Highlight, picture: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def descriptions_dir(highlights: str | os.PathLike[str]) -> Path:
-    return Path(highlights).parent / "clips"
-
-
 def write_descriptions(
     chosen: Sequence[Highlight],
     picture: Mapping[str, Any],
-    folder: Path,
+    pattern: str,
 ) -> None:
-    """One description per clip in ``folder``, written only when it changed (so the
-    clip's cut stays up to date); descriptions of clips no longer chosen go."""
+    """One description per clip at ``pattern`` (a path holding ``{clip}``), written
+    only when it changed (so the clip's cut stays up to date); descriptions of clips
+    no longer chosen go."""
+    folder = Path(pattern).parent
     folder.mkdir(parents=True, exist_ok=True)
     keep = set()
     for h in chosen:
-        path = folder / f"{h.clip}.json"
+        path = Path(pattern.replace("{clip}", h.clip))
         keep.add(path.name)
         wanted = description(h, picture)
         try:
@@ -188,7 +190,7 @@ def write_descriptions(
         except (OSError, ValueError):
             pass
         fileio.write_json(path, wanted)
-    for old in folder.glob("*.json"):
+    for old in folder.glob(Path(pattern).name.replace("{clip}", "*")):
         if old.name not in keep:
             old.unlink()
 
@@ -203,19 +205,21 @@ def select_highlights(
     scores: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
     highlights: str | os.PathLike[str],
+    descriptions: str,
     options: SelectOptions,
     picture: Mapping[str, Any] | None = None,
 ) -> list[Highlight]:
-    """Select and write ``highlights.json`` in rank order, with one description per
-    clip beside it (``picture``: the clip settings that shape a clip's picture)."""
+    """Select and write ``highlights.json`` in rank order, and one description per
+    clip at ``descriptions`` (a path holding ``{clip}``; ``picture``: the clip
+    settings that shape a clip's picture)."""
     picture = picture or {}
     duration = float(fileio.read_json(video_json)["duration"])
     chosen = select(
         load_candidates(candidates), load_scores(scores), options, duration, picture
     )
-    write_descriptions(chosen, picture, descriptions_dir(highlights))
+    write_descriptions(chosen, picture, descriptions)
     data = fileio.artifact(
-        "selection", asdict(options) | {"picture": dict(picture)}, fileio.versions()
+        "highlights", asdict(options) | {"picture": dict(picture)}, fileio.versions()
     )
     data.update(
         highlight_count=len(chosen),
