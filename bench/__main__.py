@@ -232,7 +232,7 @@ def transcription(b: Bench) -> None:
     work = b.tmp / "transcribe"
     work.mkdir()
     shutil.copy(video, work / video.name)
-    run = reelmake("run", video.name, "--until", "transcription", "--cores", "2")
+    run = reelmake("run", video.name, "--until", "transcript", "--cores", "2")
     subprocess.run(run, cwd=work, env=ENV, check=True, capture_output=True)
     folder = next(
         p for p in (work / "results").iterdir() if p.is_dir() and len(p.name) == 16
@@ -406,7 +406,7 @@ def scoring(b: Bench) -> None:
         b.processed.mkdir()
         shutil.copy(video, b.processed / video.name)
         (b.processed / "config.yaml").write_text(b.segment_config())
-        prepare = reelmake("run", video.name, "--until", "segmentation")
+        prepare = reelmake("run", video.name, "--until", "segments")
         subprocess.run(prepare, cwd=b.processed, env=ENV, check=True,
                        capture_output=True)  # fmt: skip
     results: dict[int, dict[str, Any]] = {}

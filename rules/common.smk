@@ -193,10 +193,16 @@ def clip_files(wildcards):
     }
 
 
-def descriptions_pattern(wildcards):
-    """Where the selection writes each clip's description ({clip} left open)."""
-    pattern = stage_path("highlights", "description")
-    return pattern.replace("{video_hash}", wildcards.video_hash)
+def get_video_folder(wildcards):
+    """The video's results folder, where the metadata links its ranked clips."""
+    return str(RESULTS / wildcards.video_hash)
+
+
+def per_clip_pattern(stage, key):
+    """A per-clip file of one video with {clip} left open, for a package function
+    that writes or names one per clip."""
+    pattern = stage_path(stage, key)
+    return lambda wildcards: pattern.replace("{video_hash}", wildcards.video_hash)
 
 
 def get_stage_files(wildcards):

@@ -19,5 +19,7 @@ rule export_timeline:
     localrule: True
     conda:
         "../environment.yml"
+    params:
+        crops=per_clip_pattern("clips", "crop"),
     script:
         "../scripts/export_timeline.py"

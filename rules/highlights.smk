@@ -26,6 +26,6 @@ checkpoint select_highlights:
     params:
         options=select_options(),
         picture=clip_picture(),
-        descriptions=descriptions_pattern,
+        descriptions=per_clip_pattern("highlights", "description"),
     script:
         "../scripts/select_highlights.py"

@@ -38,5 +38,7 @@ rule write_metadata:
     localrule: True
     conda:
         "../environment.yml"
+    params:
+        folder=get_video_folder,
     script:
         "../scripts/write_metadata.py"

@@ -12,4 +12,5 @@ adapter.run(
     otio_file=snakemake.output.otio,
     edl_file=snakemake.output.edl,
     xml_file=snakemake.output.xml,
+    crops=snakemake.params.crops,
 )

@@ -9,4 +9,5 @@ adapter.run(
     highlights=snakemake.input.highlights,
     clip_jsons=snakemake.input.jsons,
     table=snakemake.output.table,
+    folder=snakemake.params.folder,
 )

@@ -19,7 +19,11 @@ def build_timeline(
     highlights: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
     source: str | os.PathLike[str],
+    crops: str | None = None,
+    here: str | os.PathLike[str] = ".",
 ) -> object:
+    """The clips as one track over the source; ``crops``: where each clip's crop
+    record lies (a path holding ``{clip}``), named relative to the folder ``here``."""
     import opentimelineio as otio
 
     info = fileio.read_json(video_json)
@@ -38,6 +42,13 @@ def build_timeline(
     for h in load_highlights(highlights):
         # The same frame rounding as cut_clip, so the EDL matches the clip files.
         first, last = round(h.start * rate), round(h.end * rate)
+        about: dict[str, object] = {"rank": h.rank, "score": h.overall,
+                                    "title": h.title}  # fmt: skip
+        if crops:
+            # The crop window of every frame (a vertical clip that follows its
+            # speaker), relative to this timeline.
+            crop = crops.replace("{clip}", h.clip)
+            about["crop_path"] = os.path.relpath(crop, here)
         clip = otio.schema.Clip(
             name=h.ranked or h.clip,
             media_reference=reference.clone(),
@@ -45,16 +56,7 @@ def build_timeline(
                 otio.opentime.RationalTime(first, rate),
                 otio.opentime.RationalTime(last - first, rate),
             ),
-            metadata={
-                "reelmake": {
-                    "rank": h.rank,
-                    "score": h.overall,
-                    "title": h.title,
-                    # The crop window of every frame (a vertical clip that follows
-                    # its speaker), beside the clip, relative to this timeline.
-                    "crop_path": f"../clips/{h.clip}.crop.json",
-                }
-            },
+            metadata={"reelmake": about},
         )
         track.append(clip)
     timeline.tracks.append(track)
@@ -76,10 +78,15 @@ def export_timeline(
     otio_file: str | os.PathLike[str],
     edl_file: str | os.PathLike[str],
     xml_file: str | os.PathLike[str],
+    crops: str | None = None,
 ) -> None:
+    """The clips as an OTIO timeline, a CMX 3600 EDL and an FCP XML; ``crops``: where
+    each clip's crop record lies (a path holding ``{clip}``)."""
     import opentimelineio as otio
 
-    timeline = build_timeline(highlights, video_json, source)
+    timeline = build_timeline(
+        highlights, video_json, source, crops, Path(otio_file).parent
+    )
     name = timeline.name  # type: ignore[attr-defined]
     clips = timeline.find_clips()  # type: ignore[attr-defined]
     # EDL and FCP XML speak SMPTE timecode; other rates (15 fps screen recordings,

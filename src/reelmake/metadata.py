@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from reelmake import fileio, passage
 from reelmake.errors import ReelmakeError
 from reelmake.highlights import Highlight, load_highlights
-from reelmake.stages import REGISTRY
+from reelmake.stages import REGISTRY, stage
 
 if TYPE_CHECKING:
     from reelmake.scores.common import LLMOptions
@@ -68,7 +68,6 @@ def clip_metadata(h: Highlight, files: dict[str, str]) -> dict[str, Any]:
 CSV_FIELDS = ("rank", "clip", "title", "score", "source_start", "source_end",
               "duration", "reason", "hashtags", "description", "video",
               "ranked_video")  # fmt: skip
-RANKED_DIR = "ranked"
 
 
 def write_clip_metadata(
@@ -118,14 +117,15 @@ def write_table(
     highlights: str | os.PathLike[str],
     clip_jsons: Sequence[str | os.PathLike[str]],
     table: str | os.PathLike[str],
+    folder: str | os.PathLike[str],
 ) -> list[dict[str, Any]]:
     """``clips.csv`` in rank order, and ``ranked/``: a link per clip file under its
-    rank and title ("01-the-best-clip.mp4"). Files of clips no longer selected go."""
+    rank and title ("01-the-best-clip.mp4"). In the video's ``folder``, the per-clip
+    files of clips no longer selected go."""
     rows = sorted((fileio.read_json(p) for p in clip_jsons), key=lambda r: r["rank"])
     keep = {h.clip for h in load_highlights(highlights)}
-    folder = Path(table).parent.parent
-    _remove_stale(Path(table).parent.parent, keep)
-    links = link_ranked(folder, rows)
+    _remove_stale(Path(folder), keep)
+    links = link_ranked(Path(folder), rows)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
@@ -140,18 +140,21 @@ def write_table(
 
 
 def link_ranked(folder: Path, rows: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """Rebuild ``folder/ranked/`` (relative links, cheap to remake); the link of each
-    clip's video by clip name."""
-    ranked = folder / RANKED_DIR
+    """Rebuild the video ``folder``'s ``ranked/`` (relative links to the clips the
+    stage registry names, cheap to remake); the link of each clip's video by clip
+    name."""
+    ranked = folder / Path(stage("metadata").side["ranked"]).parent
     ranked.mkdir(exist_ok=True)
     for old in ranked.iterdir():
         if old.is_symlink() or old.is_file():
             old.unlink()
+    clips = stage("clips")
     out = {}
     for row in rows:
         name = row.get("ranked") or row["clip"]
-        for ext in ("mp4", "srt", "vtt"):
-            target = Path(os.pardir) / "clips" / f"{row['clip']}.{ext}"
+        files = clips.paths(folder, [row["clip"]])
+        for ext, key in (("mp4", "video"), ("srt", "srt"), ("vtt", "vtt")):
+            target = os.path.relpath(files[f"{key}:{row['clip']}"], ranked)
             (ranked / f"{name}.{ext}").symlink_to(target)
         out[row["clip"]] = str(ranked / f"{name}.mp4")
     return out

@@ -584,16 +584,7 @@ def run_batch(request: RunRequest, listener: Listener) -> RunResult:
             else:
                 listener.error("no videos to process")
             return RunResult(1, problems=problems)
-        states = {}
-        for video in videos:
-            state = stages.compute_state(results, video.hash, threshold)
-            warnings = cache.repair(results, video.hash, state, threshold)
-            for warning in warnings:
-                listener.warning(warning)
-            if warnings:
-                state = stages.compute_state(results, video.hash, threshold)
-            states[video.hash] = state
-            cache.touch_used(results, video.hash)
+        states = {v.hash: _repaired(results, v, threshold, listener) for v in videos}
         plans = {}
         if any(state["last_stage"] for state in states.values()):
             # What Snakemake itself would re-run, and why: the header then agrees
@@ -601,20 +592,56 @@ def run_batch(request: RunRequest, listener: Listener) -> RunResult:
             plan = snakemake_plan(workdir, results, [v.hash for v in videos], configs)
             plans = {h: stage_status(st, plan, results) for h, st in states.items()}
         listener.planned(BatchPlan(videos, states, forced, plans))
-        if release_stale_snakemake_lock(workdir):
-            listener.note("released the lock left behind by an interrupted run")
-        if not request.dry_run:
-            for line in cancel_orphaned_slurm_jobs(workdir):
-                if line.startswith("warning: "):
-                    listener.warning(line.removeprefix("warning: "))
-                else:
-                    listener.note(line)
+        _clear_leftovers(workdir, request.dry_run, listener)
         keys = {v.hash: _file_key(v.path) for v in videos}
         code, up_to_date = _run(
             request, workdir, results, videos, configs, forced, listener
         )
     if request.dry_run:
         return RunResult(code, videos, problems, up_to_date=up_to_date)
+    return _outcome(request, results, videos, problems, keys, code, up_to_date,
+                    listener)  # fmt: skip
+
+
+def _repaired(
+    results: Path, video: discovery.Video, threshold: float, listener: Listener
+) -> dict[str, Any]:
+    """A video's stage state, once its damaged files are removed (each named in a
+    warning) so that their stages run again; marks it as used now."""
+    state = stages.compute_state(results, video.hash, threshold)
+    warnings = cache.repair(results, video.hash, state, threshold)
+    for warning in warnings:
+        listener.warning(warning)
+    if warnings:
+        state = stages.compute_state(results, video.hash, threshold)
+    cache.touch_used(results, video.hash)
+    return state
+
+
+def _clear_leftovers(workdir: Path, dry_run: bool, listener: Listener) -> None:
+    """What an interrupted run left behind: Snakemake's lock, cluster jobs."""
+    if release_stale_snakemake_lock(workdir):
+        listener.note("released the lock left behind by an interrupted run")
+    if dry_run:
+        return
+    for line in cancel_orphaned_slurm_jobs(workdir):
+        if line.startswith("warning: "):
+            listener.warning(line.removeprefix("warning: "))
+        else:
+            listener.note(line)
+
+
+def _outcome(
+    request: RunRequest,
+    results: Path,
+    videos: list[discovery.Video],
+    problems: list[discovery.Problem],
+    keys: dict[str, FileKey | None],
+    code: int,
+    up_to_date: bool,
+    listener: Listener,
+) -> RunResult:
+    """After Snakemake: videos that changed meanwhile, failures, the batch table."""
     changed = changed_during_run(videos, keys)
     for problem in changed:
         listener.error(str(problem))
