@@ -201,8 +201,15 @@ class PipelineCache:
     ...     path = cache.get_stage_result(state, "transcription", "transcript_path")
     """
 
-    def __init__(self, cache_dir: str | os.PathLike[str] = "results") -> None:
+    def __init__(
+        self,
+        cache_dir: str | os.PathLike[str] = "results",
+        threshold: float | None = None,
+    ) -> None:
+        """``threshold``: the selection's, for the count of high-quality scores
+        (default: the config schema's)."""
         self.cache_dir = Path(cache_dir)
+        self.threshold = threshold
 
     def _hash(self, video_path: str | os.PathLike[str]) -> str:
         return get_video_hash(video_path, str(self.cache_dir))
@@ -214,7 +221,7 @@ class PipelineCache:
         h = self._hash(video_path)
         if not (self.cache_dir / h).is_dir():
             return None
-        state = stages.compute_state(self.cache_dir, h)
+        state = stages.compute_state(self.cache_dir, h, self.threshold)
         return state if state["last_stage"] is not None else None
 
     @staticmethod
@@ -249,7 +256,7 @@ class PipelineCache:
         h = self._hash(video_path)
         name = stages.stage(stage).name
         target = self.cache_dir / h / stages.STATE_FILE
-        threshold = (state or {}).get("scores", {}).get("threshold")
+        threshold = self.threshold
         if not stages.compute_state(self.cache_dir, h, threshold)[name]["completed"]:
             raise ReelmakeError(
                 f"{video_path}: stage {name} is not complete in {target.parent}; "

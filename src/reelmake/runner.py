@@ -436,11 +436,18 @@ def _deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def forced_rules(no_cache: Sequence[str] | None) -> list[str] | None:
-    """The rules ``--no-cache`` names (None: the cache is used; []: every rule)."""
+def forced_rules(
+    no_cache: Sequence[str] | None, rescore: bool = False
+) -> list[str] | None:
+    """The rules ``--no-cache`` names (None: the cache is used; []: every rule);
+    a re-score adds scoring, which a bare ``--no-cache`` already has."""
+    if rescore and no_cache is None:
+        no_cache = ["scores"]
+    elif rescore and no_cache:
+        no_cache = [*no_cache, "scores"]
     if no_cache is None:
         return None
-    return [stages.stage(name).rule for name in no_cache]
+    return list(dict.fromkeys(stages.stage(name).rule for name in no_cache))
 
 
 def overlay(
@@ -553,14 +560,11 @@ def run_batch(request: RunRequest, listener: Listener) -> RunResult:
         from reelmake.scores.llm import preflight
 
         preflight(LLMOptions(**settings["score"]["openai"]))
-    no_cache = request.no_cache
-    if request.rescore:
-        if settings["score"]["backend"] != "openai":
-            raise ReelmakeError(
-                "--rescore asks the language model again; set score.backend: openai"
-            )
-        no_cache = [*(no_cache or []), "scores"]
-    forced = forced_rules(no_cache)
+    if request.rescore and settings["score"]["backend"] != "openai":
+        raise ReelmakeError(
+            "--rescore asks the language model again; set score.backend: openai"
+        )
+    forced = forced_rules(request.no_cache, request.rescore)
     paths, problems = discovery.discover(request.videos)
     if not paths:
         # Nothing to process: no lock and no results folder either.

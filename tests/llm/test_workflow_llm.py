@@ -124,9 +124,14 @@ def test_scores_metadata_cache_and_no_secret_anywhere(
     rescore = reelmake("run", speech_video, "--rescore", cwd=tmp_path)
     assert rescore.returncode == 0, rescore.stderr
     assert len(_asked(server)) == 2 * candidates
+    # A re-score changes no setting: the next plain run re-runs and asks nothing.
+    after = reelmake("run", speech_video, cwd=tmp_path)
+    assert after.returncode == 0, after.stderr
+    assert rules_run(after.stderr) == []
+    assert len(_asked(server)) == 2 * candidates
 
     # The key is in the server's log (it was used) and nowhere of ours.
-    outputs = [est, run, again, forced, rescore]
+    outputs = [est, run, again, forced, rescore, after]
     assert all(KEY not in p.stdout + p.stderr for p in outputs)
     for path in tmp_path.rglob("*"):
         if path.is_file() and not path.name.startswith("server-"):

@@ -58,3 +58,19 @@ def test_run_with_no_videos_says_so_and_creates_nothing(
     assert "missing.mp4: no such file or folder" in err
     assert "no video left to process" in err
     assert list(tmp_path.iterdir()) == []  # no results/ and no run lock
+
+
+def test_no_cache_and_rescore_name_the_rules_to_force() -> None:
+    from reelmake.runner import forced_rules
+
+    assert forced_rules(None) is None
+    assert forced_rules([]) == []  # every rule
+    assert forced_rules(["transcription", "ai_scoring"]) == [
+        "transcribe_audio", "score_segments",
+    ]  # fmt: skip
+    assert forced_rules(None, rescore=True) == ["score_segments"]
+    assert forced_rules(["segments"], rescore=True) == [
+        "segment_transcript", "score_segments",
+    ]  # fmt: skip
+    assert forced_rules([], rescore=True) == []  # already every rule
+    assert forced_rules(["scores"], rescore=True) == ["score_segments"]
