@@ -18,18 +18,12 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/ingest.smk"
-include: "rules/audio.smk"
-include: "rules/transcript.smk"
-include: "rules/segments.smk"
-include: "rules/scores.smk"
-include: "rules/highlights.smk"
-include: "rules/framing.smk"
-include: "rules/clips.smk"
-include: "rules/metadata.smk"
-include: "rules/state.smk"
-include: "rules/export.smk"
-include: "rules/report.smk"
+
+
+# One rule file per stage, in the stage registry's (pipeline) order.
+for registered in stages.REGISTRY:
+
+    include: f"rules/{registered.name}.smk"
 
 
 rule all:

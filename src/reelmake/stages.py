@@ -3,7 +3,8 @@
 This is the one place that knows where a file lives: the rules take their output paths
 from it (and their inputs from the rules that make them), ``rule all`` asks for what
 it lists, and the stage state, ``clean``, ``status`` and the reports read it. Adding a
-stage is one ``Stage`` here, one rule file, one script and one module.
+stage is one ``Stage`` here, one rule file, one script and one module; the Snakefile
+includes ``rules/<name>.smk`` for every stage, in this order.
 """
 
 from __future__ import annotations
