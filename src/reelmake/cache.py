@@ -41,7 +41,7 @@ def known_hashes(results: Path) -> list[str]:
 
 def later_stages(name: str) -> list[stages.Stage]:
     """The stage and every stage after it (of those the stage state lists)."""
-    first = stages.STAGES.index(stages.stage(name))
+    first = stages.STAGES.index(stages.stage(name, listed=True))
     return list(stages.STAGES[first:])
 
 
@@ -228,7 +228,7 @@ class PipelineCache:
     def has_completed_stage(state: dict[str, Any] | None, stage: str) -> bool:
         if not state:
             return False
-        block = state.get(stages.stage(stage).name, {})
+        block = state.get(stages.stage(stage, listed=True).name, {})
         if not block.get("completed"):
             return False
         # Files can go away after the state was read.
@@ -243,7 +243,7 @@ class PipelineCache:
     ) -> Any:
         if not state:
             return default
-        return state.get(stages.stage(stage).name, {}).get(key, default)
+        return state.get(stages.stage(stage, listed=True).name, {}).get(key, default)
 
     def save_state(
         self, video_path: str | os.PathLike[str], state: dict[str, Any], stage: str
@@ -254,7 +254,7 @@ class PipelineCache:
         one function that writes it, not taken from ``state``; a stage whose files
         are not all there cannot be recorded as done."""
         h = self._hash(video_path)
-        name = stages.stage(stage).name
+        name = stages.stage(stage, listed=True).name
         target = self.cache_dir / h / stages.STATE_FILE
         threshold = self.threshold
         if not stages.compute_state(self.cache_dir, h, threshold)[name]["completed"]:

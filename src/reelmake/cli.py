@@ -190,6 +190,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
     results = results_of(workdir)
     if not args.all and not args.videos:
         raise ReelmakeError("name the videos to clean, or use --all")
+    if args.stage:
+        stages.stage(args.stage, listed=True)  # an unknown name stops here
     with runner.lock(results):
         if args.all:
             freed = cache.folder_size(results) if results.exists() else 0

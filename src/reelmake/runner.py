@@ -546,7 +546,7 @@ def _asks_model(settings: dict[str, Any], until: str | None) -> bool:
     if until is None:
         return True
     order = [s.name for s in stages.STAGES]
-    return order.index(stages.stage(until).name) >= order.index("scores")
+    return order.index(stages.stage(until, listed=True).name) >= order.index("scores")
 
 
 def run_batch(request: RunRequest, listener: Listener) -> RunResult:
@@ -555,6 +555,8 @@ def run_batch(request: RunRequest, listener: Listener) -> RunResult:
     workdir = request.workdir.resolve()
     results = results_of(workdir)
     configs, settings = load_config(workdir, request.configfile)
+    if request.until:
+        stages.stage(request.until, listed=True)  # an unknown name stops here
     if _asks_model(settings, request.until) and not request.dry_run:
         from reelmake.scores.common import LLMOptions
         from reelmake.scores.llm import preflight
@@ -670,7 +672,7 @@ def _not_done(rows: Sequence[summary.Row], until: str | None) -> int:
     if until is None:
         return sum(r.status != "done" for r in rows)
     order = [s.name for s in stages.STAGES]
-    wanted = order.index(stages.stage(until).name)
+    wanted = order.index(stages.stage(until, listed=True).name)
     return sum(
         r.status == "failed"
         or r.last_stage not in order
@@ -733,7 +735,7 @@ def _run_until(
     """Run up to a stage by asking for its files (Snakemake's ``--until`` loses its
     targets when a checkpoint updates the graph). The clips are known only after the
     selection, so that stage takes two runs."""
-    stage = stages.stage(until)
+    stage = stages.stage(until, listed=True)
     if stage.per_clip and not stage.fixed:
         # Targets go before --configfile, which takes every word after it.
         before = [

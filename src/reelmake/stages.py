@@ -262,9 +262,10 @@ BATCH_REPORT = "report.html"
 BATCH_RULES = ("report_batch",)
 
 
-def stage(name: str) -> Stage:
-    """A stage by its name, its design-notes alias or one of its rules."""
-    for s in REGISTRY:
+def stage(name: str, listed: bool = False) -> Stage:
+    """A stage by its name, its design-notes alias or one of its rules; with
+    ``listed``, only one the stage state lists (the ones a run can stop after)."""
+    for s in STAGES if listed else REGISTRY:
         if name in (s.name, s.alias, *s.rules):
             return s
     known = ", ".join(f"{s.name} ({s.rule})" for s in STAGES)

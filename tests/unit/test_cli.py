@@ -74,3 +74,13 @@ def test_no_cache_and_rescore_name_the_rules_to_force() -> None:
     ]  # fmt: skip
     assert forced_rules([], rescore=True) == []  # already every rule
     assert forced_rules(["scores"], rescore=True) == ["score_segments"]
+
+
+def test_until_names_a_stage_of_the_stage_state(tmp_path, capsys) -> None:
+    video = tmp_path / "talk.mp4"
+    video.write_bytes(b"not read")
+    for name in ("framing", "export", "nope"):
+        code = main(["run", "--directory", str(tmp_path), "--until", name, str(video)])
+        assert code == 2
+        assert f"unknown stage {name!r}" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
