@@ -569,38 +569,13 @@ def plan_crop(
     loud = _speech_gate(subjects["loudness"])
     window = max(1, round(options.smoothing_seconds * sf))
     hold = max(1, round(options.switch_hold_seconds * sf))
-    # Speaking evidence per track and sample: mouth movement while loud, summed over
-    # the hold time around the sample (a mouth moves in bursts).
-    speaking: dict[int, list[float]] = {}
-    for t in tracks:
-        raw = [
-            (t.activity[i - t.first] if loud[i] and t.box_at(i) else 0.0)
-            if t.first <= i <= t.last
-            else 0.0
-            for i in range(first, last + 1)
-        ]
-        half = hold // 2
-        speaking[t.id] = [
-            sum(raw[max(0, k - half) : k + half + 1]) for k in range(len(raw))
-        ]
+    speaking = _speaking(tracks, loud, first, last, hold)
     if not any(t.first <= last and t.last >= first for t in tracks):
         if options.no_face == "fit":
             return fixed("fit", "no face found in the clip; whole frame fitted")
         return fixed("centre", "no face found in the clip; centre crop")
     shot_of = np.searchsorted(subjects["shots"], np.arange(first, last + 1), "right")
-    # Per sample: the faces seen, gaps of a followed face filled from its last box.
-    present: list[dict[int, list[int]]] = []
-    for i in range(first, last + 1):
-        faces: dict[int, list[int]] = {}
-        for t in tracks:
-            box = t.box_at(i)
-            if box is None and t.first <= i <= t.last:
-                box = next(
-                    (b for b in reversed(t.boxes[: i - t.first]) if b is not None), None
-                )
-            if box is not None:
-                faces[t.id] = box
-        present.append(faces)
+    present = _present(tracks, first, last)
     centres_x: list[float] = []
     centres_y: list[float] = []
     chosen: list[int | None] = []
@@ -650,6 +625,47 @@ def plan_crop(
         f" ({len(followed)} face(s), {switches} switch(es))"
     )
     return CropPath("face", reason, cw, ch, xs_out, ys_out, subj_out, switches)
+
+
+def _speaking(
+    tracks: Sequence[Track], loud: Sequence[bool], first: int, last: int, hold: int
+) -> dict[int, list[float]]:
+    """Speaking evidence per track and sample from ``first`` to ``last``: mouth
+    movement while loud, summed over the hold time around the sample (a mouth moves
+    in bursts)."""
+    speaking: dict[int, list[float]] = {}
+    for t in tracks:
+        raw = [
+            (t.activity[i - t.first] if loud[i] and t.box_at(i) else 0.0)
+            if t.first <= i <= t.last
+            else 0.0
+            for i in range(first, last + 1)
+        ]
+        half = hold // 2
+        speaking[t.id] = [
+            sum(raw[max(0, k - half) : k + half + 1]) for k in range(len(raw))
+        ]
+    return speaking
+
+
+def _present(
+    tracks: Sequence[Track], first: int, last: int
+) -> list[dict[int, list[int]]]:
+    """Per sample: the faces seen, gaps of a followed face filled from its last
+    box."""
+    present: list[dict[int, list[int]]] = []
+    for i in range(first, last + 1):
+        faces: dict[int, list[int]] = {}
+        for t in tracks:
+            box = t.box_at(i)
+            if box is None and t.first <= i <= t.last:
+                box = next(
+                    (b for b in reversed(t.boxes[: i - t.first]) if b is not None), None
+                )
+            if box is not None:
+                faces[t.id] = box
+        present.append(faces)
+    return present
 
 
 def _runs(values: Sequence[Any]) -> list[tuple[int, int, Any]]:

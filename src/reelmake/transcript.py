@@ -211,37 +211,48 @@ class FasterWhisperTranscriber:
                 samples, condition_on_previous_text=False, **common
             )
             heard = _heard(found, info.duration)
-        words: list[Word] = []
-        segments: list[Segment] = []
-        last_end = offset
-        # In time order; a segment that a second hearing falls inside is split there.
-        ordered = sorted(
-            (w[0], i, j) for i, (_, ws) in enumerate(heard) for j, w in enumerate(ws)
-        )
-        run: list[tuple[int, int]] = []
-        for k, (_, i, j) in enumerate(ordered):
-            start, end, text, probability = heard[i][1][j]
-            # Whisper's word times can step back a little at segment seams, and a
-            # window's last word must not reach into the next window.
-            start = min(max(start + offset, last_end), limit)
-            end = min(max(end + offset, start), limit)
-            words.append(Word(round(start, 3), round(end, 3), text, probability))
-            last_end = end
-            run.append((i, j))
-            if k + 1 == len(ordered) or ordered[k + 1][1] != i:
-                whole = len(run) == len(heard[i][1])
-                first = len(words) - len(run)
-                segments.append(
-                    Segment(
-                        start=words[first].start,
-                        end=words[-1].end,
-                        text=heard[i][0] if whole else _join(words[first:]),
-                        first_word=first,
-                        word_count=len(run),
-                    )
-                )
-                run = []
+        words, segments = _assemble(heard, offset, limit)
         return Transcript(info.language, round(limit - begin, 3), words, segments)
+
+
+def _assemble(
+    heard: Sequence[Heard],
+    offset: float,
+    limit: float,
+) -> tuple[list[Word], list[Segment]]:
+    """Words and segments in the whole file's time from what Whisper heard (each
+    segment's text and its words' start, end, text and probability)."""
+    words: list[Word] = []
+    segments: list[Segment] = []
+    last_end = offset
+    # In time order; a segment that a second hearing falls inside is split there.
+    ordered = sorted(
+        (w[0], i, j) for i, (_, ws) in enumerate(heard) for j, w in enumerate(ws)
+    )
+    run: list[tuple[int, int]] = []
+    for k, (_, i, j) in enumerate(ordered):
+        start, end, text, probability = heard[i][1][j]
+        # Whisper's word times can step back a little at segment seams, and a
+        # window's last word must not reach into the next window.
+        start = min(max(start + offset, last_end), limit)
+        end = min(max(end + offset, start), limit)
+        words.append(Word(round(start, 3), round(end, 3), text, probability))
+        last_end = end
+        run.append((i, j))
+        if k + 1 == len(ordered) or ordered[k + 1][1] != i:
+            whole = len(run) == len(heard[i][1])
+            first = len(words) - len(run)
+            segments.append(
+                Segment(
+                    start=words[first].start,
+                    end=words[-1].end,
+                    text=heard[i][0] if whole else _join(words[first:]),
+                    first_word=first,
+                    word_count=len(run),
+                )
+            )
+            run = []
+    return words, segments
 
 
 def _header(stage: str, options: TranscribeOptions) -> dict[str, Any]:
