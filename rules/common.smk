@@ -5,12 +5,11 @@ the hash index; a video is hashed once, the first time it is seen.
 """
 
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import IncompleteCheckpointException
-
-import os
 
 from reelmake import config as reelmake_config
 from reelmake import discovery, framing, stages, summary

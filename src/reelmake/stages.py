@@ -62,10 +62,6 @@ class Stage:
     def per_clip(self) -> dict[str, str]:
         return {k: v for k, v in self.files.items() if "{clip}" in v}
 
-    @property
-    def per_chunk(self) -> dict[str, str]:
-        return {k: v for k, v in self.files.items() if "{chunk}" in v}
-
     def pattern(self, key: str, results: str = "results") -> str:
         """The Snakemake pattern of one of its files (``{video_hash}`` and, for a
         per-clip or per-chunk file, ``{clip}`` or ``{chunk}`` left open)."""
@@ -77,18 +73,13 @@ class Stage:
         found = [*self.files.values(), *self.parts.values(), *self.side.values()]
         return [p.replace("{clip}", "*").replace("{chunk}", "*") for p in found]
 
-    def paths(
-        self, folder: Path, clips: Sequence[str] = (), chunks: Sequence[str] = ()
-    ) -> dict[str, Path]:
-        """Its files in one video's folder: the fixed ones by key, per-clip ones as
-        ``key:clip``, per-chunk ones as ``key:chunk``."""
+    def paths(self, folder: Path, clips: Sequence[str] = ()) -> dict[str, Path]:
+        """Its results in one video's folder: the fixed ones by key, the per-clip
+        ones of ``clips`` as ``key:clip``."""
         out = {key: folder / rel for key, rel in self.fixed.items()}
         for clip in clips:
             for key, pattern in self.per_clip.items():
                 out[f"{key}:{clip}"] = folder / pattern.format(clip=clip)
-        for chunk in chunks:
-            for key, pattern in self.per_chunk.items():
-                out[f"{key}:{chunk}"] = folder / pattern.format(chunk=chunk)
         return out
 
 

@@ -22,7 +22,7 @@ def _all_paths(folder: Path) -> dict[str, list[Path]]:
     """Each stage's every file for two clips and two chunks, from the registry."""
     out = {}
     for s in stages.REGISTRY:
-        files = s.paths(folder, CLIPS, CHUNKS)
+        files = s.paths(folder, CLIPS)
         for key, rel in {**s.parts, **s.side}.items():
             if "*" in rel:
                 continue
