@@ -3,7 +3,7 @@
 from reelmake import adapter
 from reelmake.config import RunSettings
 from reelmake.metadata import write_clip_metadata
-from reelmake.scores.common import ScoreOptions
+from reelmake.scores.common import LLMOptions
 
 adapter.run(
     snakemake.log,
@@ -12,6 +12,6 @@ adapter.run(
     clip=snakemake.wildcards.clip,
     target=snakemake.output.json,
     files=snakemake.params.files,
-    llm=ScoreOptions.of("openai", snakemake.params.llm).llm,
+    llm=LLMOptions.from_params(snakemake.params.llm),
     shared_cache=RunSettings.of(snakemake.config).shared_cache,
 )

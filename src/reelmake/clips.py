@@ -13,7 +13,7 @@ import logging
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,11 @@ _CLIPS = config.defaults("clips")
 
 
 @dataclass(frozen=True)
-class ClipOptions:
+class ClipOptions(framing.FrameOptions):
+    """``clips``: the picture and captions of a clip; the crop path's settings
+    (other shapes than the source's: follow a face, crop the centre, or fit) are
+    the :class:`framing.FrameOptions` it extends."""
+
     aspect: str = _CLIPS["aspect"]
     max_height: int = _CLIPS["max_height"]
     burn_captions: bool = _CLIPS["burn_captions"]
@@ -45,18 +49,6 @@ class ClipOptions:
     crf: int = _CLIPS["crf"]
     preset: str = _CLIPS["preset"]
     smart_cut: bool = _CLIPS["smart_cut"]
-    # Other shapes than the source's: follow a face, crop the centre, or fit.
-    reframe: str = _CLIPS["reframe"]
-    no_face: str = _CLIPS["no_face"]
-    switch_hold_seconds: float = _CLIPS["switch_hold_seconds"]
-    smoothing_seconds: float = _CLIPS["smoothing_seconds"]
-    max_speed: float = _CLIPS["max_speed"]
-
-    @property
-    def framing(self) -> framing.FrameOptions:
-        """The settings of the crop path (the fields both option types share)."""
-        names = (f.name for f in fields(framing.FrameOptions))
-        return framing.FrameOptions(**{name: getattr(self, name) for name in names})
 
 
 def output_size(
@@ -285,7 +277,7 @@ def crop_path(
             raise ReelmakeError("clips.reframe: face needs the video's tracked faces")
         data = fileio.read_json(subjects)
     crop = crop_size(*frame, options.aspect)
-    return framing.plan_crop(data, start, end, fps, crop, frame, options.framing)
+    return framing.plan_crop(data, start, end, fps, crop, frame, options)
 
 
 def cut_clip(

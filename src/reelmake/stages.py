@@ -91,20 +91,12 @@ def _artifact(path: Path, stage: str) -> dict[str, Any]:
         or data.get("schema_version") != fileio.SCHEMA_VERSION
     ):
         raise ValueError(f"{path}: unknown format")
-    if data.get("stage") not in _LABELS.get(stage, {stage}):
+    # Results written before a stage took its name carry its design-notes name.
+    if data.get("stage") not in {stage, _ALIASES.get(stage)}:
         raise ValueError(
             f"{path}: written by stage {data.get('stage')!r}, not {stage!r}"
         )
     return data
-
-
-# The stage label older results carry in their JSON, still read as the stage's own.
-_LABELS = {
-    "transcript": {"transcript", "transcription"},
-    "segments": {"segments", "segmentation"},
-    "scores": {"scores", "ai_scoring"},
-    "highlights": {"highlights", "selection"},
-}
 
 
 def _ingest(paths: dict[str, Path], threshold: float) -> dict[str, Any]:
@@ -245,12 +237,11 @@ REGISTRY: tuple[Stage, ...] = (
     ),
     Stage("report", ("report_video",), {"html": "report.html"}),
 )
+_ALIASES = {s.name: s.alias for s in REGISTRY if s.alias}
 # The stages the stage state lists, in pipeline order.
 STAGES = tuple(s for s in REGISTRY if s.summarize is not None)
-STATE_FILE = REGISTRY[-3].files["state"]
-# The batch's own files, relative to the results folder.
+# The batch's own report, relative to the results folder.
 BATCH_REPORT = "report.html"
-BATCH_RULES = ("report_batch",)
 
 
 def stage(name: str, listed: bool = False) -> Stage:
@@ -261,6 +252,9 @@ def stage(name: str, listed: bool = False) -> Stage:
             return s
     known = ", ".join(f"{s.name} ({s.rule})" for s in STAGES)
     raise KeyError(f"unknown stage {name!r}; stages are: {known}")
+
+
+STATE_FILE = stage("state").files["state"]
 
 
 def stage_of_rule(rule: str) -> Stage | None:

@@ -57,7 +57,7 @@ def test_every_stage_has_one_name_everywhere() -> None:
     assert set(rules_text) - {"common"} == {s.name for s in stages.REGISTRY}
 
 
-def test_each_stage_writes_only_inside_its_own_folder(tmp_path: Path) -> None:
+def test_no_file_belongs_to_two_stages(tmp_path: Path) -> None:
     folder = tmp_path / "0123456789abcdef"
     seen: dict[Path, str] = {}
     for name, paths in _all_paths(folder).items():

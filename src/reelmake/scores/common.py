@@ -4,10 +4,10 @@ and where each candidate sits in the talk."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 
@@ -69,6 +69,11 @@ class LLMOptions:
     chunk_overlap: int = _LLM["chunk_overlap"]
     max_picks: int = _LLM["max_picks"]
 
+    @classmethod
+    def from_params(cls, llm: Mapping[str, Any] | None) -> LLMOptions | None:
+        """The options a rule's ``llm`` param holds (None: the model is off)."""
+        return cls(**llm) if llm is not None else None
+
     def tracked(self) -> dict[str, Any]:
         """The settings that shape the scores (where answers are kept does not)."""
         return {k: v for k, v in vars(self).items() if k != "answer_cache"}
@@ -85,7 +90,9 @@ class ScoreOptions:
     def of(cls, backend: str, llm: dict[str, Any] | None) -> ScoreOptions:
         if backend not in ("heuristic", "openai"):
             raise ValueError(f"score.backend {backend!r}: heuristic or openai")
-        return cls(backend, LLMOptions(**llm) if llm is not None else None)  # type: ignore[arg-type]
+        return cls(
+            cast(Literal["heuristic", "openai"], backend), LLMOptions.from_params(llm)
+        )
 
 
 def contexts_around(candidates_json: dict[str, Any]) -> dict[str, Around]:

@@ -82,16 +82,18 @@ def _int(lo: int = 0, hi: int = 10) -> dict[str, Any]:
     return {"type": "integer", "minimum": lo, "maximum": hi}
 
 
+# The schema of :class:`Judged`, in either mode's answer (part of every answer's key).
+JUDGED_PROPERTIES: dict[str, Any] = {
+    **{name: _int() for name in (*SUBSCORES, "overall")},
+    "reason": {"type": "string", "maxLength": 200},
+    "title": {"type": "string", "maxLength": 70},
+    "hook_line": {"type": "string", "maxLength": 160},
+}
+JUDGED_REQUIRED = [*SUBSCORES, "overall", "reason", "title", "hook_line"]
 ITEM_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "id": {"type": "string", "maxLength": 12},
-        **{name: _int() for name in (*SUBSCORES, "overall")},
-        "reason": {"type": "string", "maxLength": 200},
-        "title": {"type": "string", "maxLength": 70},
-        "hook_line": {"type": "string", "maxLength": 160},
-    },
-    "required": ["id", *SUBSCORES, "overall", "reason", "title", "hook_line"],
+    "properties": {"id": {"type": "string", "maxLength": 12}, **JUDGED_PROPERTIES},
+    "required": ["id", *JUDGED_REQUIRED],
     "additionalProperties": False,
 }
 COPY_SCHEMA: dict[str, Any] = {

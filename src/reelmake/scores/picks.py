@@ -30,9 +30,10 @@ from reelmake.passage import Around
 from reelmake.scores.common import SUBSCORES, LLMOptions, Score
 from reelmake.scores.heuristic import HeuristicScorer
 from reelmake.scores.llm import (
+    JUDGED_PROPERTIES,
+    JUDGED_REQUIRED,
     Judged,
     Usage,
-    _int,
     _where,
     ask,
     content_key,
@@ -80,13 +81,9 @@ def picks_schema(max_picks: int) -> dict[str, Any]:
         "properties": {
             "first": {"type": "integer", "minimum": 1},
             "last": {"type": "integer", "minimum": 1},
-            **{name: _int() for name in (*SUBSCORES, "overall")},
-            "reason": {"type": "string", "maxLength": 200},
-            "title": {"type": "string", "maxLength": 70},
-            "hook_line": {"type": "string", "maxLength": 160},
+            **JUDGED_PROPERTIES,
         },
-        "required": ["first", "last", *SUBSCORES, "overall", "reason", "title",
-                     "hook_line"],
+        "required": ["first", "last", *JUDGED_REQUIRED],
         "additionalProperties": False,
     }  # fmt: skip
     return {
