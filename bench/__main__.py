@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from reelmake.cache import get_video_hash
-from reelmake.demo import DEMO_SCRIPT, make_video
-from reelmake.hashing import HashIndex, hash_file
+from reelmake.cli.demo import DEMO_SCRIPT, make_video
+from reelmake.core.hashing import HashIndex, hash_file
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -201,7 +201,7 @@ def hashing(b: Bench) -> None:
 BARE = """
 import sys, time
 from faster_whisper import WhisperModel, BatchedInferencePipeline
-from reelmake import models
+from reelmake.stages import whisper as models
 path, name = sys.argv[1], sys.argv[2]
 batched, vad = sys.argv[3] == "1", sys.argv[4] == "1"
 model = WhisperModel(str(models.resolve(name)), device="cpu", compute_type="int8",
@@ -513,8 +513,8 @@ def transcript_mode(b: Bench, video: Path, passages: dict[str, Any]) -> None:
     """Tokens per minute of speech of both modes against the floor (the transcript's
     own tokens and one set of instructions), and the transcript mode on a real local
     model (SmolLM2-135M under llama.cpp; its picks mean nothing, its time does)."""
-    from reelmake.scores.llm import SYSTEM_PROMPT
-    from reelmake.scores.picks import PICKS_PROMPT
+    from reelmake.stages.scores.llm import SYSTEM_PROMPT
+    from reelmake.stages.scores.picks import PICKS_PROMPT
 
     env = {**ENV, "OPENAI_API_KEY": "bench"}
     assert b.processed is not None
@@ -652,9 +652,9 @@ def shared(b: Bench) -> None:
 # -- 11. rendering at real resolution -------------------------------------------
 def _threshold_adding_one(folder: Path) -> float | None:
     """The highest threshold under which the selection gains exactly one clip."""
-    from reelmake.highlights import SelectOptions, select
-    from reelmake.scores.common import load_scores
-    from reelmake.segments import load_candidates
+    from reelmake.stages.highlights import SelectOptions, select
+    from reelmake.stages.scores.common import load_scores
+    from reelmake.stages.segments import load_candidates
 
     chosen = json.loads((folder / "highlights" / "highlights.json").read_text())
     params = {k: v for k, v in chosen["params"].items() if k != "picture"}
@@ -677,10 +677,10 @@ def render(b: Bench) -> None:
     streaming encoders write it): clips against transcription, smart cut against a
     full re-encode and a stream copy, burned-caption 9:16 clips against the same
     ffmpeg commands by hand, and a threshold change that adds one clip."""
-    from reelmake import captions, fileio
-    from reelmake import clips as clipping
-    from reelmake.demo import make_talk
-    from reelmake.transcript import load_transcript
+    from reelmake.cli.demo import make_talk
+    from reelmake.core import captions, fileio
+    from reelmake.stages import clips as clipping
+    from reelmake.stages.transcript import load_transcript
 
     if b.quick:
         print("(render: skipped in quick mode; it generates a 1080p talk)")
@@ -804,7 +804,7 @@ def quality(b: Bench) -> None:
     """What the offline scorers select on the labelled episodes (bench/quality.py)."""
     from bench import quality as q
     from bench.baseline_scorer import KeywordScorer
-    from reelmake.scores.heuristic import HeuristicScorer
+    from reelmake.stages.scores.heuristic import HeuristicScorer
 
     work = b.tmp / "quality"
     work.mkdir()
@@ -831,11 +831,11 @@ def quality(b: Bench) -> None:
 def framing(b: Bench) -> None:
     """Face tracking per minute of 1080p video, and a crop that follows a face against
     a fixed crop of the same clip."""
-    from reelmake import clips as clipping
-    from reelmake import fileio
-    from reelmake import framing as reframe
-    from reelmake.audio import extract_audio
-    from reelmake.ingest import ingest_video
+    from reelmake.core import fileio
+    from reelmake.stages import clips as clipping
+    from reelmake.stages import framing as reframe
+    from reelmake.stages.audio import extract_audio
+    from reelmake.stages.ingest import ingest_video
     from tests import faces
 
     work = b.tmp / "framing"

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from reelmake.scores.common import Score
-from reelmake.scores.heuristic import loudness, suggest_title
-from reelmake.segments import Candidate
+from reelmake.stages.scores.common import Score
+from reelmake.stages.scores.heuristic import loudness, suggest_title
+from reelmake.stages.segments import Candidate
 
 SUBSCORES = ("hook", "emotion", "self_contained", "payoff")
 

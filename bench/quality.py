@@ -32,13 +32,13 @@ from typing import Any
 
 import yaml
 
-from reelmake import fileio
-from reelmake.demo import make_talk
-from reelmake.highlights import Highlight, SelectOptions, select
-from reelmake.passage import Around
-from reelmake.scores.common import Score, Scorer, contexts_around
-from reelmake.segments import load_candidates
-from reelmake.transcript import load_transcript
+from reelmake.cli.demo import make_talk
+from reelmake.core import fileio
+from reelmake.stages.highlights import Highlight, SelectOptions, select
+from reelmake.stages.scores.common import Score, Scorer, contexts_around
+from reelmake.stages.scores.passage import Around
+from reelmake.stages.segments import load_candidates
+from reelmake.stages.transcript import load_transcript
 
 EPISODES = Path(__file__).with_name("episodes.yaml")
 LABELS = ("highlight", "banter", "context", "filler")
@@ -184,7 +184,7 @@ def figures(
 def figures_of_results(results: Path, video_hash: str, name: str,
                        passages: Sequence[Passage]) -> Figures:  # fmt: skip
     """Figures of what the workflow selected for one episode."""
-    from reelmake.highlights import load_highlights
+    from reelmake.stages.highlights import load_highlights
 
     folder = results / video_hash
     chosen = load_highlights(folder / "highlights" / "highlights.json")
@@ -268,7 +268,7 @@ def compare(
 
 def ablations() -> dict[str, MakeScorer]:
     """The heuristic with one of its qualities left out, and without the pauses."""
-    from reelmake.scores.heuristic import WEIGHTS, HeuristicScorer
+    from reelmake.stages.scores.heuristic import WEIGHTS, HeuristicScorer
 
     def without(name: str) -> MakeScorer:
         return lambda contexts: HeuristicScorer(contexts, {name: 0.0})
@@ -293,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )  # fmt: skip
     args = parser.parse_args(argv)
     from bench.baseline_scorer import KeywordScorer
-    from reelmake.scores.heuristic import HeuristicScorer
+    from reelmake.stages.scores.heuristic import HeuristicScorer
 
     with tempfile.TemporaryDirectory(prefix="reelmake-bench-") as tmp:
         folder = args.keep or Path(tmp)

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from snakemake.exceptions import IncompleteCheckpointException
 
-from reelmake import config as reelmake_config
-from reelmake import discovery, framing, stages, summary
-from reelmake.highlights import load_highlights
-from reelmake.scores.heuristic import HEURISTIC_VERSION
-from reelmake.segments import options_for
-from reelmake.transcript import chunk_name, load_plan
+from reelmake.core import config as reelmake_config
+from reelmake.pipeline import discovery, registry as stages
+from reelmake.stages import framing
+from reelmake.batch import summary
+from reelmake.stages.highlights import load_highlights
+from reelmake.stages.scores.heuristic import HEURISTIC_VERSION
+from reelmake.stages.segments import options_for
+from reelmake.stages.transcript import chunk_name, load_plan
 
 # Our own validation: it fills defaults and says what is wrong in one line.
 reelmake_config.validate(

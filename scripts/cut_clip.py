@@ -1,7 +1,7 @@
 """Adapter for rule cut_clip: one clip and its caption files."""
 
-from reelmake import adapter
-from reelmake.clips import ClipOptions, cut_clip
+from reelmake.pipeline import job as adapter
+from reelmake.stages.clips import ClipOptions, cut_clip
 
 adapter.run(
     snakemake.log,

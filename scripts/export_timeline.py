@@ -1,7 +1,7 @@
 """Adapter for rule export_timeline: OTIO, CMX 3600 EDL and FCP XML of the clips."""
 
-from reelmake import adapter
-from reelmake.export import export_timeline
+from reelmake.pipeline import job as adapter
+from reelmake.stages.export import export_timeline
 
 adapter.run(
     snakemake.log,

@@ -1,7 +1,7 @@
 """Adapter for rule extract_audio: decode the source's audio to a 16 kHz mono WAV."""
 
-from reelmake import adapter
-from reelmake.audio import extract_audio
+from reelmake.pipeline import job as adapter
+from reelmake.stages.audio import extract_audio
 
 adapter.run(
     snakemake.log,

@@ -1,7 +1,7 @@
 """Adapter for rule ingest_video: probe the source, write video.json."""
 
-from reelmake import adapter
-from reelmake.ingest import ingest_video
+from reelmake.pipeline import job as adapter
+from reelmake.stages.ingest import ingest_video
 
 adapter.run(
     snakemake.log,

@@ -1,7 +1,7 @@
 """Adapter for checkpoint plan_chunks: where a long video's transcription is split."""
 
-from reelmake import adapter
-from reelmake.transcript import ChunkOptions, plan_chunks
+from reelmake.pipeline import job as adapter
+from reelmake.stages.transcript import ChunkOptions, plan_chunks
 
 adapter.run(
     snakemake.log,

@@ -1,7 +1,7 @@
 """Adapter for rule report_batch: one page listing every video's report."""
 
-from reelmake import adapter
-from reelmake.report import batch_report
+from reelmake.pipeline import job as adapter
+from reelmake.stages.report import batch_report
 
 adapter.run(
     snakemake.log,

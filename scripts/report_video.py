@@ -1,7 +1,7 @@
 """Adapter for rule report_video: the HTML report of one video."""
 
-from reelmake import adapter
-from reelmake.report import video_report
+from reelmake.pipeline import job as adapter
+from reelmake.stages.report import video_report
 
 adapter.run(
     snakemake.log,

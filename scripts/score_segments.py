@@ -1,9 +1,9 @@
 """Adapter for rule score_segments: raw scores for every candidate."""
 
-from reelmake import adapter
-from reelmake.config import RunSettings
-from reelmake.scores.common import ScoreOptions
-from reelmake.scores.stage import score_segments
+from reelmake.core.config import RunSettings
+from reelmake.pipeline import job as adapter
+from reelmake.stages.scores.common import ScoreOptions
+from reelmake.stages.scores.stage import score_segments
 
 run = RunSettings.of(snakemake.config)
 adapter.run_timed(

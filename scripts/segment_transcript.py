@@ -1,7 +1,7 @@
 """Adapter for rule segment_transcript: sentences, pauses, candidates."""
 
-from reelmake import adapter
-from reelmake.segments import SegmentOptions, segment_transcript
+from reelmake.pipeline import job as adapter
+from reelmake.stages.segments import SegmentOptions, segment_transcript
 
 adapter.run(
     snakemake.log,

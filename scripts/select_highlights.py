@@ -1,7 +1,7 @@
 """Adapter for checkpoint select_highlights: ranked, non-overlapping clips."""
 
-from reelmake import adapter
-from reelmake.highlights import SelectOptions, select_highlights
+from reelmake.pipeline import job as adapter
+from reelmake.stages.highlights import SelectOptions, select_highlights
 
 adapter.run(
     snakemake.log,

@@ -1,7 +1,7 @@
 """Adapter for rule stage_state: summarise the video's results folder."""
 
-from reelmake import adapter
-from reelmake.stages import write_state
+from reelmake.pipeline import job as adapter
+from reelmake.pipeline.registry import write_state
 
 adapter.run(
     snakemake.log,

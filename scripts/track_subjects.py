@@ -1,7 +1,7 @@
 """Adapter for rule track_subjects: faces, shots and loudness of one video."""
 
-from reelmake import adapter
-from reelmake.framing import TrackOptions, track_subjects
+from reelmake.pipeline import job as adapter
+from reelmake.stages.framing import TrackOptions, track_subjects
 
 adapter.run(
     snakemake.log,

@@ -1,8 +1,8 @@
 """Adapter for rule transcribe_audio: word-timed transcript and full-video captions
 (transcribed, or stitched from the chunks of a long video)."""
 
-from reelmake import adapter
-from reelmake.transcript import TranscribeOptions, transcribe_audio
+from reelmake.pipeline import job as adapter
+from reelmake.stages.transcript import TranscribeOptions, transcribe_audio
 
 adapter.run_timed(
     snakemake.log,

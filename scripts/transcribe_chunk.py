@@ -1,7 +1,7 @@
 """Adapter for rule transcribe_chunk: one chunk of a long video, in source time."""
 
-from reelmake import adapter
-from reelmake.transcript import TranscribeOptions, transcribe_chunk
+from reelmake.pipeline import job as adapter
+from reelmake.stages.transcript import TranscribeOptions, transcribe_chunk
 
 adapter.run_timed(
     snakemake.log,

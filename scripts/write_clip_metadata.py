@@ -1,9 +1,9 @@
 """Adapter for rule write_clip_metadata: the JSON that goes with one clip."""
 
-from reelmake import adapter
-from reelmake.config import RunSettings
-from reelmake.metadata import write_clip_metadata
-from reelmake.scores.common import LLMOptions
+from reelmake.core.config import RunSettings
+from reelmake.pipeline import job as adapter
+from reelmake.stages.metadata import write_clip_metadata
+from reelmake.stages.scores.common import LLMOptions
 
 adapter.run(
     snakemake.log,

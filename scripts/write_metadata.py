@@ -1,7 +1,7 @@
 """Adapter for rule write_metadata: clips.csv for the video."""
 
-from reelmake import adapter
-from reelmake.metadata import write_table
+from reelmake.pipeline import job as adapter
+from reelmake.stages.metadata import write_table
 
 adapter.run(
     snakemake.log,

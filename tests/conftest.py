@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reelmake.demo import make_video
+from reelmake.cli.demo import make_video
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -98,7 +98,7 @@ def speech_video(media_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def long_speech_video(media_dir: Path) -> Path:
     """A ~40 s talking video: transcription lasts long enough to interrupt it."""
-    from reelmake.demo import DEMO_SCRIPT
+    from reelmake.cli.demo import DEMO_SCRIPT
 
     return make_video(media_dir / "talk.mp4", DEMO_SCRIPT)
 

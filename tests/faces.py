@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from reelmake.demo import speak
+from reelmake.cli.demo import speak
 
 WIDTH, HEIGHT, FPS = 1920, 1080, 30
 # The face inside the 512x512 photograph (OpenCV's frontal cascade finds it there).

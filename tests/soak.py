@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--signal", choices=SIGNALS, help="only this signal's points")
     args = parser.parse_args(argv)
     chosen = [(r, s) for r, s in all_points() if args.signal in (None, s)]
-    from reelmake.demo import DEMO_SCRIPT, make_video
+    from reelmake.cli.demo import DEMO_SCRIPT, make_video
 
     with tempfile.TemporaryDirectory(prefix="soak-ref-") as tmp:
         ref = Path(tmp)

@@ -1,6 +1,6 @@
 """reelmake: turn long videos into ranked, ready-to-post highlight clips."""
 
-from reelmake.errors import ReelmakeError
+from reelmake.core.errors import ReelmakeError
 
 __version__ = "0.1.0"
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelmake import fileio, stages
-from reelmake.discovery import STATE_DIR, source_link
-from reelmake.errors import ReelmakeError
-from reelmake.hashing import INDEX_NAME, HashIndex, short
+from reelmake.core import fileio
+from reelmake.core.errors import ReelmakeError
+from reelmake.core.hashing import INDEX_NAME, HashIndex, short
+from reelmake.pipeline import registry as stages
+from reelmake.pipeline.discovery import STATE_DIR, source_link
 
 log = logging.getLogger(__name__)
 LAST_USED = ".last_used"

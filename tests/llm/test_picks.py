@@ -19,24 +19,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelmake import fileio
-from reelmake.demo import DEMO_SCRIPT
-from reelmake.scores.common import LLMOptions, contexts_around, contexts_before
-from reelmake.scores.llm import OpenAIScorer
-from reelmake.scores.picks import (
+from reelmake.cli.demo import DEMO_SCRIPT
+from reelmake.core import fileio
+from reelmake.stages.scores.common import LLMOptions, contexts_around, contexts_before
+from reelmake.stages.scores.llm import OpenAIScorer
+from reelmake.stages.scores.picks import (
     PICKS_PROMPT,
     TranscriptScorer,
     plan_chunks,
     sentences_of,
 )
-from reelmake.segments import (
+from reelmake.stages.segments import (
     SegmentOptions,
     build_candidates,
     find_pauses,
     load_candidates,
     split_sentences,
 )
-from reelmake.transcript import Word
+from reelmake.stages.transcript import Word
 from tests.conftest import REPO, server_requests
 
 pytestmark = pytest.mark.llm
@@ -211,8 +211,8 @@ def test_answers_are_kept_per_chunk_a_kill_asks_only_the_rest(
     assert len(chunks) >= 5
     code = (
         "import sys, json\n"
-        "from reelmake.scores.common import ScoreOptions\n"
-        "from reelmake.scores.stage import score_segments\n"
+        "from reelmake.stages.scores.common import ScoreOptions\n"
+        "from reelmake.stages.scores.stage import score_segments\n"
         "options = ScoreOptions.of('openai', json.loads(sys.argv[4]))\n"
         "score_segments(sys.argv[1], sys.argv[2], sys.argv[3], options)\n"
     )

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reelmake.errors import ReelmakeError
-from reelmake.scores.common import LLMOptions
-from reelmake.scores.llm import OpenAIScorer, clip_copy, preflight
-from reelmake.segments import Candidate
+from reelmake.core.errors import ReelmakeError
+from reelmake.stages.scores.common import LLMOptions
+from reelmake.stages.scores.llm import OpenAIScorer, clip_copy, preflight
+from reelmake.stages.segments import Candidate
 from tests.conftest import server_requests
 from tests.llm_server import expected_score
 

@@ -7,16 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import fileio
-from reelmake.audio import extract_audio
-from reelmake.clips import ClipOptions, cut_clip, output_size
-from reelmake.highlights import SelectOptions, select_highlights, slugify
-from reelmake.ingest import ingest_video
-from reelmake.metadata import link_ranked
-from reelmake.scores.common import ScoreOptions
-from reelmake.scores.stage import score_segments
-from reelmake.segments import SegmentOptions, segment_transcript
-from reelmake.transcript import TranscribeOptions, load_transcript, transcribe_audio
+from reelmake.core import fileio
+from reelmake.stages.audio import extract_audio
+from reelmake.stages.clips import ClipOptions, cut_clip, output_size
+from reelmake.stages.highlights import SelectOptions, select_highlights, slugify
+from reelmake.stages.ingest import ingest_video
+from reelmake.stages.metadata import link_ranked
+from reelmake.stages.scores.common import ScoreOptions
+from reelmake.stages.scores.stage import score_segments
+from reelmake.stages.segments import SegmentOptions, segment_transcript
+from reelmake.stages.transcript import (
+    TranscribeOptions,
+    load_transcript,
+    transcribe_audio,
+)
 
 pytestmark = pytest.mark.media
 

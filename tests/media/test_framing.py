@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelmake import fileio, framing, ingest, media
-from reelmake.audio import extract_audio
-from reelmake.clips import ClipOptions, crop_size, cut_clip
+from reelmake.core import fileio, media
+from reelmake.stages import framing, ingest
+from reelmake.stages.audio import extract_audio
+from reelmake.stages.clips import ClipOptions, crop_size, cut_clip
 from tests import faces
 
 pytestmark = pytest.mark.media

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from reelmake.audio import extract_audio
-from reelmake.demo import make_video
-from reelmake.errors import ReelmakeError
-from reelmake.media import probe
+from reelmake.cli.demo import make_video
+from reelmake.core.errors import ReelmakeError
+from reelmake.core.media import probe
+from reelmake.stages.audio import extract_audio
 
 pytestmark = pytest.mark.media
 

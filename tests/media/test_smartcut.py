@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import fileio, smartcut
-from reelmake.clips import ClipOptions, cut_clip
-from reelmake.ingest import ingest_video
+from reelmake.core import fileio
+from reelmake.stages import smartcut
+from reelmake.stages.clips import ClipOptions, cut_clip
+from reelmake.stages.ingest import ingest_video
 
 pytestmark = pytest.mark.media
 

@@ -5,10 +5,14 @@ from pathlib import Path
 import jiwer
 import pytest
 
-from reelmake import models
-from reelmake.audio import extract_audio
-from reelmake.media import wav_duration
-from reelmake.transcript import TranscribeOptions, load_transcript, transcribe_audio
+from reelmake.core.media import wav_duration
+from reelmake.stages import whisper as models
+from reelmake.stages.audio import extract_audio
+from reelmake.stages.transcript import (
+    TranscribeOptions,
+    load_transcript,
+    transcribe_audio,
+)
 from tests.conftest import SHORT_SCRIPT
 
 pytestmark = pytest.mark.media
@@ -84,7 +88,7 @@ def test_base_model_is_assembled_and_verified(
 def test_speech_no_word_covers_is_heard_again(transcribed) -> None:
     """A clip whose words stop short (as when the batched pass skips a new voice)
     gives the stretch left over; a clip fully covered gives nothing."""
-    from reelmake.transcript import SAMPLE_RATE, missed_speech, read_window
+    from reelmake.stages.transcript import SAMPLE_RATE, missed_speech, read_window
 
     out, audio = transcribed
     words = load_transcript(out / "t.json").words

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from reelmake import cache
-from reelmake.errors import ReelmakeError
+from reelmake.core.errors import ReelmakeError
 
 pytestmark = pytest.mark.unit
 

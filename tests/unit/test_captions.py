@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from reelmake.captions import Cue, cues_from_words, to_srt, to_vtt
+from reelmake.core.captions import Cue, cues_from_words, to_srt, to_vtt
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from reelmake.transcript import SAMPLE_RATE, Cut, choose_cuts
+from reelmake.stages.transcript import SAMPLE_RATE, Cut, choose_cuts
 
 
 def _clips(*seconds: tuple[float, float]) -> list[tuple[int, int]]:
@@ -53,7 +53,7 @@ def test_cuts_fall_on_whole_samples() -> None:
 
 
 def test_decoding_loops_are_dropped_and_real_repeats_kept() -> None:
-    from reelmake.transcript import drop_loops
+    from reelmake.stages.transcript import drop_loops
 
     def words(*texts: str) -> list[tuple[float, float, str, float]]:
         return [(float(i), i + 0.5, t, 0.9) for i, t in enumerate(texts)]

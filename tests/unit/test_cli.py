@@ -61,7 +61,7 @@ def test_run_with_no_videos_says_so_and_creates_nothing(
 
 
 def test_no_cache_and_rescore_name_the_rules_to_force() -> None:
-    from reelmake.runner import forced_rules
+    from reelmake.batch.runner import forced_rules
 
     assert forced_rules(None) is None
     assert forced_rules([]) == []  # every rule

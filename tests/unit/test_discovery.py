@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from reelmake.discovery import discover, register, source_link
+from reelmake.pipeline.discovery import discover, register, source_link
 
 pytestmark = pytest.mark.unit
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import fileio
-from reelmake.export import export_timeline
+from reelmake.core import fileio
+from reelmake.stages.export import export_timeline
 
 pytestmark = pytest.mark.unit
 

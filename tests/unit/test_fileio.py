@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import fileio
+from reelmake.core import fileio
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reelmake import framing
+from reelmake.stages import framing
 
 pytestmark = pytest.mark.unit
 

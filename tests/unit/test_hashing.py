@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import xxhash
 
-from reelmake import hashing
-from reelmake.hashing import HashIndex, hash_file, short
+from reelmake.core import hashing
+from reelmake.core.hashing import HashIndex, hash_file, short
 
 pytestmark = pytest.mark.unit
 

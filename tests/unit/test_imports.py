@@ -47,9 +47,11 @@ def _imports(path: Path, name: str) -> set[str]:
 
 def test_importing_every_module_loads_no_snakemake() -> None:
     names = sorted(_modules())
-    assert {"reelmake.runner", "reelmake.scores.picks", "reelmake.framing"} <= set(
-        names
-    )
+    assert {
+        "reelmake.batch.runner",
+        "reelmake.stages.scores.picks",
+        "reelmake.stages.framing",
+    } <= set(names)
     code = (
         "import importlib, sys\n"
         f"for name in {names!r}:\n"
@@ -75,7 +77,7 @@ def test_only_the_runner_starts_snakemake() -> None:
                 mods = [a.name for a in node.names] + [getattr(node, "module", "")]
                 if any((m or "").split(".")[0] == "snakemake" for m in mods):
                     starters.add(name)
-    assert starters == {"reelmake.runner"}
+    assert starters == {"reelmake.batch.runner"}
 
 
 def test_no_import_cycle() -> None:
@@ -104,4 +106,4 @@ def test_no_import_cycle() -> None:
         if name not in state:
             visit(name)
     # The test can find one: scoring's modules import only downwards.
-    assert "reelmake.scores.common" in graph["reelmake.scores.picks"]
+    assert "reelmake.stages.scores.common" in graph["reelmake.stages.scores.picks"]

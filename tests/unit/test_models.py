@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import models
-from reelmake.errors import ReelmakeError
+from reelmake.core.errors import ReelmakeError
+from reelmake.stages import whisper as models
 
 pytestmark = pytest.mark.unit
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelmake import passage
-from reelmake.metadata import hashtags
-from reelmake.passage import Around, judge, keywords, measure
-from reelmake.scores.heuristic import HeuristicScorer, suggest_title
-from reelmake.segments import Candidate
+from reelmake.stages.metadata import hashtags
+from reelmake.stages.scores import passage
+from reelmake.stages.scores.heuristic import HeuristicScorer, suggest_title
+from reelmake.stages.scores.passage import Around, judge, keywords, measure
+from reelmake.stages.segments import Candidate
 
 pytestmark = pytest.mark.unit
 

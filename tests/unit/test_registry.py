@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import config, stages
+from reelmake.core import config
+from reelmake.pipeline import registry as stages
 
 pytestmark = pytest.mark.unit
 
@@ -45,7 +46,7 @@ def test_every_stage_has_one_name_everywhere() -> None:
             assert re.search(rf"^(rule|checkpoint) {rule}:", rules_text[s.name], re.M)
         # Its package module (a module or a subpackage); the stage state is the
         # registry's own.
-        module = "stages" if s.name == "state" else s.name
+        module = "pipeline.registry" if s.name == "state" else f"stages.{s.name}"
         assert importlib.util.find_spec(f"reelmake.{module}"), module
         # Its results lie in its own folder.
         for rel in [*s.files.values(), *s.parts.values(), *s.side.values()]:

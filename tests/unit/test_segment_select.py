@@ -4,16 +4,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reelmake.highlights import WORD_MARGIN, SelectOptions, select, slugify
-from reelmake.scores.common import Score
-from reelmake.segments import (
+from reelmake.stages.highlights import WORD_MARGIN, SelectOptions, select, slugify
+from reelmake.stages.scores.common import Score
+from reelmake.stages.segments import (
     SegmentOptions,
     build_candidates,
     find_pauses,
     options_for,
     split_sentences,
 )
-from reelmake.transcript import Word
+from reelmake.stages.transcript import Word
 
 pytestmark = pytest.mark.unit
 

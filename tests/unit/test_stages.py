@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import fileio, stages
-from reelmake.stages import compute_state, write_state
+from reelmake.core import fileio
+from reelmake.pipeline import registry as stages
+from reelmake.pipeline.registry import compute_state, write_state
 
 pytestmark = pytest.mark.unit
 

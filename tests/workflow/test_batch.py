@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import summary
-from reelmake.demo import make_video
+from reelmake.batch import summary
+from reelmake.cli.demo import make_video
 from tests.conftest import reelmake
 
 pytestmark = pytest.mark.workflow

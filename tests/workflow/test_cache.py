@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import stages
+from reelmake.batch.runner import RunLock
 from reelmake.cache import LAST_USED, PipelineCache, get_video_hash
-from reelmake.errors import ReelmakeError
-from reelmake.runner import RunLock
+from reelmake.core.errors import ReelmakeError
+from reelmake.pipeline import registry as stages
 from tests.conftest import assert_ran, reelmake, results_of, rules_run
 
 pytestmark = pytest.mark.workflow

@@ -13,7 +13,7 @@ from pathlib import Path
 import jiwer
 import pytest
 
-from reelmake.demo import make_video
+from reelmake.cli.demo import make_video
 from tests.conftest import reelmake, results_of, rules_run
 
 pytestmark = pytest.mark.workflow

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import stages
-from reelmake.demo import DEMO_STRONG_PHRASES
-from reelmake.highlights import SelectOptions, select
-from reelmake.scores.common import CONTENT_SUBSCORES, SUBSCORES, load_scores
-from reelmake.segments import load_candidates
+from reelmake.cli.demo import DEMO_STRONG_PHRASES
+from reelmake.pipeline import registry as stages
+from reelmake.stages.highlights import SelectOptions, select
+from reelmake.stages.scores.common import CONTENT_SUBSCORES, SUBSCORES, load_scores
+from reelmake.stages.segments import load_candidates
 from tests.conftest import (
     REPORT_RULES,
     assert_ran,

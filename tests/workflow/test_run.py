@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from reelmake.demo import make_video
-from reelmake.discovery import STILL_WRITTEN
+from reelmake.cli.demo import make_video
+from reelmake.pipeline.discovery import STILL_WRITTEN
 from tests.conftest import (
     REPO,
     REPORT_RULES,
@@ -254,7 +254,7 @@ def test_bad_inputs_each_get_a_line_and_good_videos_finish(
 def test_second_concurrent_run_stops_with_a_clear_message(
     tmp_path: Path, speech_video: Path
 ) -> None:
-    from reelmake.runner import RunLock
+    from reelmake.batch.runner import RunLock
 
     with RunLock(results_of(tmp_path) / ".reelmake" / "run.lock"):
         run = reelmake("run", speech_video, cwd=tmp_path)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from reelmake.demo import make_video
+from reelmake.cli.demo import make_video
 from tests.conftest import REPO, Run, reelmake, results_of
 from tests.slurm_cluster import cluster, missing_programs
 from tests.soak import snapshot

@@ -1,0 +1,155 @@
+"""The per-batch table: one row per video with its status, clips, best score, times.
+
+``results/summary.tsv`` is rewritten after every run (by ``reelmake run``, and by the
+workflow's own end-of-run handlers for plain ``snakemake``), from the results folder
+alone, so it never disagrees with the stage state. Videos that were refused before
+processing (not found, empty, not a video) get a row too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from reelmake.core import fileio
+from reelmake.pipeline import registry as stages
+from reelmake.pipeline.discovery import Problem, Video
+
+SUMMARY_FILE = "summary.tsv"
+
+
+@dataclass(frozen=True)
+class Row:
+    video: str
+    video_hash: str
+    status: str  # done, failed, pending or refused
+    last_stage: str
+    clips: int | None
+    best_score: float | None
+    duration_s: float | None
+    transcribe_s: float | None
+    total_s: float | None
+    # The failing job's one-line error, or why the video was refused.
+    error: str
+
+
+def log_error(results: Path, video_hash: str, rule: str) -> str | None:
+    """The last error line a rule's job wrote to its log, if it failed."""
+    folder = results / video_hash / "logs"
+    logs = [folder / f"{rule}.log", *sorted(folder.glob(f"{rule}*/*.log"))]
+    errors: list[str] = []
+    for log in logs:
+        try:
+            lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        errors += [line.split(": ", 1)[-1] for line in lines if " ERROR " in line]
+    return errors[-1] if errors else None
+
+
+def _seconds(folder: Path) -> tuple[float | None, float | None]:
+    """(transcription seconds, all jobs' seconds) from the jobs' timing files."""
+    total = transcribe = 0.0
+    found = False
+    for tsv in (folder / "benchmarks").rglob("*.tsv"):
+        try:
+            with open(tsv, encoding="utf-8") as fh:
+                row = next(csv.DictReader(fh, delimiter="\t"), None)
+            seconds = float(row["s"]) if row else 0.0
+        except (OSError, KeyError, ValueError):
+            continue
+        found = True
+        total += seconds
+        if tsv.stem == "transcribe_audio" or tsv.parent.name.startswith(
+            "transcribe_audio"
+        ):
+            transcribe += seconds
+    if not found:
+        return None, None
+    return round(transcribe, 2), round(total, 2)
+
+
+def _best_score(folder: Path) -> float | None:
+    try:
+        data = fileio.read_json(stages.path("highlights", "highlights_path", folder))
+        scores = [float(h["overall"]) for h in data["highlights"]]
+        if not scores:
+            data = fileio.read_json(stages.path("scores", "scores_path", folder))
+            scores = [float(s["overall"]) for s in data["scores"]]
+        return round(max(scores), 2) if scores else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def video_row(results: Path, video: Video) -> Row:
+    state = stages.compute_state(results, video.hash)
+    folder = results / video.hash
+    error = ""
+    status = "done" if state["completed"] else "pending"
+    if not state["completed"]:
+        for s in stages.STAGES:
+            if not state[s.name]["completed"]:
+                found = next(
+                    filter(None, (log_error(results, video.hash, rule)
+                                  for rule in s.rules)),
+                    None,
+                )  # fmt: skip
+                if found:
+                    status, error = "failed", found
+                break
+    clips_block = state["clips"]
+    clips = clips_block.get("clip_count") if clips_block["completed"] else None
+    duration = state["ingest"].get("duration")
+    transcribe_s, total_s = _seconds(folder)
+    return Row(
+        video=str(video.path),
+        video_hash=video.hash,
+        status=status,
+        last_stage=state["last_stage"] or "",
+        clips=clips,
+        best_score=_best_score(folder),
+        duration_s=round(float(duration), 2) if duration is not None else None,
+        transcribe_s=transcribe_s,
+        total_s=total_s,
+        error=error,
+    )
+
+
+def refused_row(problem: Problem) -> Row:
+    return Row(problem.path, "", "refused", "", None, None, None, None, None,
+               problem.message)  # fmt: skip
+
+
+def rows(
+    results: Path, videos: Sequence[Video], problems: Sequence[Problem] = ()
+) -> list[Row]:
+    return [video_row(results, v) for v in videos] + [refused_row(p) for p in problems]
+
+
+def write_summary(
+    results: str | os.PathLike[str],
+    videos: Sequence[Video],
+    problems: Sequence[Problem] = (),
+) -> Path:
+    """Write ``results/summary.tsv`` for this batch; returns its path."""
+    results = Path(results)
+    table = rows(results, videos, problems)
+    out = io.StringIO()
+    fields = list(Row.__dataclass_fields__)
+    writer = csv.DictWriter(out, fieldnames=fields, delimiter="\t", lineterminator="\n")
+    writer.writeheader()
+    for row in table:
+        values = asdict(row)
+        writer.writerow({k: "" if v is None else v for k, v in values.items()})
+    target = results / SUMMARY_FILE
+    fileio.write_text(target, out.getvalue())
+    return target
+
+
+def read_summary(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))

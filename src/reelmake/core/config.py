@@ -1,0 +1,111 @@
+"""Configuration: validated against the JSON schema, defaults filled in from it."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from reelmake.core.errors import ReelmakeError
+
+
+def _with_defaults(validator_class: Any) -> Any:
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(
+        validator: Any, properties: Mapping[str, Any], instance: Any, schema: Any
+    ) -> Iterator[Any]:
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(name, _copy(sub["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _copy(value: Any) -> Any:
+    return yaml.safe_load(yaml.safe_dump(value))
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def workflow_dir() -> Path:
+    """The workflow's files: the repository's root in a clone; an installed package
+    carries a copy under ``reelmake/workflow/``."""
+    here = Path(__file__).resolve().parents[1]  # the package: reelmake/
+    for candidate in (here.parents[1], here / "workflow"):
+        if (candidate / "Snakefile").is_file() and (candidate / "rules").is_dir():
+            return candidate
+    raise ReelmakeError(
+        f"{here}: the workflow files (Snakefile, rules/) are not installed"
+    )
+
+
+def schema_path() -> Path:
+    return workflow_dir() / "config" / "schemas" / "config.schema.yaml"
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    filled: dict[str, Any] = {}
+    for _ in _Validator(load_schema(schema_path())).iter_errors(filled):
+        pass  # only the defaults are wanted here; an empty config lacks its videos
+    return filled
+
+
+def defaults(*section: str) -> dict[str, Any]:
+    """The schema's defaults of one section (``defaults("score", "openai")``): the
+    one place a default is written; the option classes take theirs from here."""
+    out: Any = _defaults()
+    for key in section:
+        out = out[key]
+    return dict(_copy(out))
+
+
+def load_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        schema: dict[str, Any] = yaml.safe_load(fh)
+    return schema
+
+
+def validate(
+    config: dict[str, Any], schema: dict[str, Any], source: str = "config"
+) -> dict[str, Any]:
+    """Fill defaults into ``config`` in place; raise one line for the first error."""
+    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.path))
+    if errors:
+        error = errors[0]
+        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ReelmakeError(f"{source}: {where}: {error.message}")
+    return config
+
+
+def load(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except yaml.YAMLError as exc:
+        raise ReelmakeError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ReelmakeError(f"{path}: must be a mapping of keys to values")
+    return data
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The ``run`` section: how one run gets its results, never what they are."""
+
+    rescore: bool
+    shared_cache: str | None
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> RunSettings:
+        return cls(**{**defaults("run"), **config.get("run", {})})

@@ -1,0 +1,116 @@
+"""Export for editors: the selected clips as ranges of the source, frame-exact.
+
+One OpenTimelineIO timeline per video, written as ``.otio`` and, through OTIO's
+adapters, as a CMX 3600 EDL and an FCP 7 XML (Premiere, Resolve and Final Cut import
+these).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from reelmake.core import fileio
+from reelmake.core.errors import ReelmakeError
+from reelmake.stages.highlights import load_highlights
+
+
+def build_timeline(
+    highlights: str | os.PathLike[str],
+    video_json: str | os.PathLike[str],
+    source: str | os.PathLike[str],
+    crops: str | None = None,
+    here: str | os.PathLike[str] = ".",
+) -> object:
+    """The clips as one track over the source; ``crops``: where each clip's crop
+    record lies (a path holding ``{clip}``), named relative to the folder ``here``."""
+    import opentimelineio as otio
+
+    info = fileio.read_json(video_json)
+    stream = next(s for s in info["streams"] if s["kind"] == "video")
+    rate = float(stream["fps"] or 25.0)
+    real = os.path.realpath(source)
+    total = round(float(info["duration"]) * rate)
+    reference = otio.schema.ExternalReference(
+        target_url=Path(real).as_uri(),
+        available_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(total, rate)
+        ),
+    )
+    timeline = otio.schema.Timeline(name=f"reelmake highlights: {Path(real).name}")
+    track = otio.schema.Track(name="highlights", kind=otio.schema.TrackKind.Video)
+    for h in load_highlights(highlights):
+        # The same frame rounding as cut_clip, so the EDL matches the clip files.
+        first, last = round(h.start * rate), round(h.end * rate)
+        about: dict[str, object] = {"rank": h.rank, "score": h.overall,
+                                    "title": h.title}  # fmt: skip
+        if crops:
+            # The crop window of every frame (a vertical clip that follows its
+            # speaker), relative to this timeline.
+            crop = crops.replace("{clip}", h.clip)
+            about["crop_path"] = os.path.relpath(crop, here)
+        clip = otio.schema.Clip(
+            name=h.ranked or h.clip,
+            media_reference=reference.clone(),
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(first, rate),
+                otio.opentime.RationalTime(last - first, rate),
+            ),
+            metadata={"reelmake": about},
+        )
+        track.append(clip)
+    timeline.tracks.append(track)
+    return timeline
+
+
+def _smpte_rate(timeline: object) -> bool:
+    import opentimelineio as otio
+
+    clip = timeline.find_clips()[0]  # type: ignore[attr-defined]
+    rate = clip.source_range.start_time.rate
+    return bool(otio.opentime.RationalTime.is_valid_timecode_rate(rate))
+
+
+def export_timeline(
+    highlights: str | os.PathLike[str],
+    video_json: str | os.PathLike[str],
+    source: str | os.PathLike[str],
+    otio_file: str | os.PathLike[str],
+    edl_file: str | os.PathLike[str],
+    xml_file: str | os.PathLike[str],
+    crops: str | None = None,
+) -> None:
+    """The clips as an OTIO timeline, a CMX 3600 EDL and an FCP XML; ``crops``: where
+    each clip's crop record lies (a path holding ``{clip}``)."""
+    import opentimelineio as otio
+
+    timeline = build_timeline(
+        highlights, video_json, source, crops, Path(otio_file).parent
+    )
+    name = timeline.name  # type: ignore[attr-defined]
+    clips = timeline.find_clips()  # type: ignore[attr-defined]
+    # EDL and FCP XML speak SMPTE timecode; other rates (15 fps screen recordings,
+    # say) get a file that says why it has no events.
+    smpte = not clips or _smpte_rate(timeline)
+    for target, adapter in ((otio_file, "otio_json"), (edl_file, "cmx_3600"),
+                            (xml_file, "fcp_xml")):  # fmt: skip
+        why = "this frame rate has no SMPTE timecode; import timeline.otio instead"
+        if adapter == "cmx_3600" and (not clips or not smpte):
+            note = "" if not clips else f"* No events: {why}.\n"
+            fileio.write_text(target, f"TITLE: {name}\nFCM: NON-DROP FRAME\n{note}")
+            continue
+        if adapter == "fcp_xml" and not smpte:
+            fileio.write_text(
+                target,
+                f'<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<!-- {name.replace('--', '- -')}: {why} -->\n"
+                '<xmeml version="4"/>\n',
+            )
+            continue
+        try:
+            text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
+        except Exception as exc:  # adapters raise their own exception types
+            raise ReelmakeError(
+                f"{target}: export as {adapter} failed ({exc})"
+            ) from None
+        fileio.write_text(target, text)

@@ -1,0 +1,267 @@
+"""The HTML report: what scored high, why, and what the clips look like.
+
+One page per video (``results/<hash>/report.html``) and one per batch
+(``results/report.html``). Pages come from Jinja2 templates; the score timeline is a
+matplotlib SVG and the thumbnails are JPEG data inlined, so a page needs no network.
+Clip players point at the clip files beside the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import csv
+import io
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from reelmake.core import fileio
+from reelmake.core.media import tool
+from reelmake.pipeline import registry as stages
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _env() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["label"] = label
+    env.filters["scorer"] = scorer
+    return env
+
+
+def timeline_svg(
+    candidates: list[dict[str, Any]],
+    scores: dict[str, float],
+    highlights: list[dict[str, Any]],
+    duration: float,
+    threshold: float,
+) -> str:
+    """Each candidate's score at its middle, selected clips shaded and numbered."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.fonttype"] = "none"
+    fig, ax = plt.subplots(figsize=(10, 2.8), dpi=100)
+    for h in highlights:
+        ax.axvspan(h["start"], h["end"], color="#ffd54f", alpha=0.45, lw=0)
+        ax.text((h["start"] + h["end"]) / 2, 10.2, f"#{h['rank']}", ha="center",
+                va="bottom", fontsize=8)  # fmt: skip
+    xs = [(c["start"] + c["end"]) / 2 for c in candidates]
+    ys = [scores.get(c["id"], 0.0) for c in candidates]
+    points = ax.scatter(xs, ys, s=14, c=ys, cmap="viridis", vmin=0, vmax=10, zorder=3)
+    points.set_gid("candidate-points")
+    ax.axhline(threshold, color="#c62828", lw=0.8, ls="--")
+    ax.set_xlim(0, max(duration, 1.0))
+    ax.set_ylim(0, 11)
+    ax.set_xlabel("time in the video (s)")
+    ax.set_ylabel("score")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg") :]
+
+
+def thumbnail(video: Path, at: float = 1.0, width: int = 320) -> str:
+    """A JPEG frame of ``video`` as a data URI ('' when the frame cannot be read)."""
+    result = subprocess.run(
+        [tool("ffmpeg"), "-nostdin", "-v", "error", "-ss", f"{at:.3f}",
+         "-i", str(video), "-frames:v", "1", "-vf", f"scale={width}:-2",
+         "-f", "image2", "-c:v", "mjpeg", "-"],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0 or not result.stdout:
+        return ""
+    return "data:image/jpeg;base64," + base64.b64encode(result.stdout).decode()
+
+
+def _caption_text(srt: Path) -> str:
+    if not srt.exists():
+        return ""
+    lines = srt.read_text(encoding="utf-8").splitlines()
+    return " ".join(
+        line for line in lines if line and "-->" not in line and not line.isdigit()
+    )
+
+
+def _timings(folder: Path) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for tsv in sorted((folder / "benchmarks").rglob("*.tsv")):
+        rule = tsv.parent.name if tsv.parent.name != "benchmarks" else tsv.stem
+        with open(tsv) as fh:
+            row = next(csv.DictReader(fh, delimiter="\t"), None)
+        if row is None:
+            continue
+        entry = rows.setdefault(
+            rule, {"rule": rule, "seconds": 0.0, "jobs": 0, "rss": 0.0}
+        )
+        entry["seconds"] += float(row["s"])
+        entry["jobs"] += 1
+        with contextlib.suppress(KeyError, ValueError):
+            entry["rss"] = max(entry["rss"], float(row["max_rss"]))
+    return list(rows.values())
+
+
+def video_report(
+    state_file: str | os.PathLike[str], target: str | os.PathLike[str]
+) -> None:
+    """Write the report of one video from its stage state and the files the stage
+    registry names beside it."""
+    state = fileio.read_json(state_file)
+    folder = Path(state_file).parent
+    info = fileio.read_json(stages.path("ingest", "video_json", folder))
+    cands = fileio.read_json(stages.path("segments", "candidates_path", folder))
+    scored = fileio.read_json(stages.path("scores", "scores_path", folder))["scores"]
+    chosen = fileio.read_json(stages.path("highlights", "highlights_path", folder))
+    threshold = float(chosen["params"]["threshold"])
+    highlights = chosen["highlights"]
+    clips = []
+    for h in highlights:
+        files = _clip_files(folder, h["clip"])
+        meta = fileio.read_json(files["json"]) if files["json"].exists() else {}
+        clips.append(
+            {
+                **h,
+                "meta": meta,
+                "video": os.path.relpath(files["video"], folder),
+                "thumbnail": thumbnail(files["video"], at=min(1.0, h["duration"] / 2)),
+                "captions": _caption_text(files["srt"]),
+                "framing": _framing(files["crop"]),
+            }
+        )
+    page = (
+        _env()
+        .get_template("video.html.j2")
+        .render(
+            title=Path(state["video_path"] or folder.name).name,
+            state=state,
+            info=info,
+            stages=[(s.name, state[s.name]) for s in stages.STAGES],
+            candidates=len(cands["candidates"]),
+            threshold=threshold,
+            timeline=timeline_svg(
+                cands["candidates"],
+                {s["id"]: s["overall"] for s in scored},
+                highlights,
+                float(info["duration"]),
+                threshold,
+            ),  # fmt: skip
+            clips=clips,
+            timings=_timings(folder),
+        )
+    )
+    fileio.write_text(target, page)
+
+
+def _clip_files(folder: Path, clip: str) -> dict[str, Path]:
+    """One clip's files (its video, captions, crop and metadata) by key."""
+    paths = {
+        key.split(":")[0]: p
+        for name in ("clips", "metadata")
+        for key, p in stages.stage(name).paths(folder, [clip]).items()
+        if ":" in key
+    }
+    return paths
+
+
+def batch_report(reports: list[str], target: str | os.PathLike[str]) -> None:
+    """A card per video (the best clip's picture, its clip count and best score),
+    linking to its own report."""
+    rows = []
+    base = Path(target).parent
+    for report in sorted(reports):
+        folder = Path(report).parent
+        state = fileio.read_json(folder / stages.STATE_FILE)
+        chosen = fileio.read_json(stages.path("highlights", "highlights_path", folder))[
+            "highlights"
+        ]
+        best = chosen[0] if chosen else None  # rank order
+        rows.append(
+            {
+                "video": Path(state["video_path"] or folder.name).name,
+                "hash": folder.name,
+                "link": os.path.relpath(report, base),
+                "clips": len(chosen),
+                "best": best["overall"] if best else None,
+                "best_title": best["title"] if best else "",
+                "thumbnail": thumbnail(
+                    _clip_files(folder, best["clip"])["video"],
+                    at=min(1.0, best["duration"] / 2),
+                )
+                if best
+                else "",
+                "last_stage": state["last_stage"],
+                "completed": state["completed"],
+                "duration": state["ingest"].get("duration"),
+            }
+        )
+    count = len(rows)
+    page = (
+        _env()
+        .get_template("batch.html.j2")
+        .render(
+            rows=rows,
+            heading=f"{count} video{'' if count == 1 else 's'}",
+            clips_total=sum(r["clips"] for r in rows),
+        )
+    )
+    fileio.write_text(target, page)
+
+
+def _framing(crop: Path) -> str:
+    """How a clip was framed, in words, from the window it used."""
+    try:
+        data = fileio.read_json(crop)
+    except (OSError, ValueError):
+        return ""
+    mode = data.get("mode")
+    if mode == "face":
+        return f"framed on the speaker: {data.get('reason', '')}"
+    if mode in ("centre", "fit"):
+        shape = "centre crop" if mode == "centre" else "whole frame fitted"
+        return f"{shape} ({data.get('reason', '')})"
+    return ""
+
+
+# Words a person reads instead of the names in our files.
+LABELS = {
+    "self_contained": "stands alone",
+    "scores": "scoring",
+    "highlights": "selection",
+    "candidate_count": "candidates",
+    "sentence_count": "sentences",
+    "pause_count": "pauses",
+    "segment_count": "segments",
+    "word_count": "words",
+    "scored_count": "scored",
+    "high_quality_count": "above the threshold",
+    "highlight_count": "highlights",
+    "clip_count": "clips",
+}
+
+
+def label(name: str) -> str:
+    """A name from our files (a sub-score, a stage, a rule) as words."""
+    return LABELS.get(name, name.replace("_", " "))
+
+
+def scorer(backend: str) -> str:
+    """Which scorer judged a clip, in words."""
+    if backend == "heuristic":
+        return "scored offline (content heuristics)"
+    if backend.startswith("openai:"):
+        return f"scored by the language model {backend.split(':', 1)[1]}"
+    return f"scored by {backend}"

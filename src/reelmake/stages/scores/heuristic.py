@@ -1,0 +1,178 @@
+"""The offline scorer: what a passage says, judged from its words; deterministic."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from reelmake.stages.scores import passage
+from reelmake.stages.scores.common import Score
+from reelmake.stages.scores.passage import Around
+from reelmake.stages.segments import Candidate
+
+HEURISTIC_VERSION = 2
+# How much each judged quality adds to the offline score (and how much empty talk
+# takes away); the benchmark of the labelled set can leave one out to see its effect.
+WEIGHTS = {
+    "specificity": 0.28,
+    "density": 0.14,
+    "self_contained": 0.26,
+    "shape": 0.18,
+    "hook": 0.06,
+    "energy": 0.08,
+    "empty_talk": 0.8,
+}
+
+
+def _clip(value: float) -> float:
+    return round(min(10.0, max(0.0, value)), 2)
+
+
+def loudness(audio: Path, spans: Sequence[tuple[float, float]]) -> list[float]:
+    """RMS level in dBFS of each span of a 16-bit mono WAV."""
+    with wave.open(str(audio), "rb") as wav:
+        rate = wav.getframerate()
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+    levels = []
+    for start, end in spans:
+        chunk = samples[int(start * rate) : max(int(end * rate), int(start * rate) + 1)]
+        rms = (
+            float(np.sqrt(np.mean(chunk.astype(np.float64) ** 2))) if chunk.size else 0
+        )
+        levels.append(20 * np.log10(max(rms, 1.0) / 32768.0))
+    return levels
+
+
+def suggest_title(text: str, limit: int = 60) -> str:
+    """The passage's opening sentence when it stands on its own at a title's length,
+    else the most specific of its first three sentences, preferring ones that do not
+    lean on something said before."""
+    sents = passage.sentences(text) or [text]
+    first = sents[0]
+    if 5 <= len(passage.tokens(first)) <= 24 and not passage.leans(first):
+        pick = first
+    else:
+        pool = [s for s in sents[:3] if len(passage.tokens(s)) >= 4] or sents[:1]
+        pick = max(
+            pool,
+            key=lambda s: passage.measure(s).specificity - passage.leans(s),
+        )
+    pick = pick.rstrip(".!").strip()
+    if len(pick) > limit:
+        pick = pick[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return pick[:1].upper() + pick[1:]
+
+
+class HeuristicScorer:
+    """Judges what a passage says: specific words and named things, information
+    density, whether it stands on its own, whether it holds together and ends on a
+    point, and how it opens; empty hype and filler count against it. Loudness and
+    pace add a little. Deterministic and offline."""
+
+    name = "heuristic"
+
+    def __init__(
+        self,
+        contexts: dict[str, Around] | None = None,
+        weights: Mapping[str, float] | None = None,
+    ) -> None:
+        self.contexts = contexts or {}
+        self.weights = {**WEIGHTS, **(weights or {})}
+
+    def score(self, candidates: Sequence[Candidate], audio: Path) -> list[Score]:
+        levels = loudness(audio, [(c.start, c.end) for c in candidates])
+        median = float(np.median(levels)) if levels else 0.0
+        return [
+            self._one(c, level - median)
+            for c, level in zip(candidates, levels, strict=True)
+        ]
+
+    def _one(self, c: Candidate, relative_db: float) -> Score:
+        f = passage.measure(c.text, self.contexts.get(c.id, Around()))
+        j = passage.judge(f)
+        rate = c.words_per_second
+        energy = min(1.0, max(0.0,
+            0.4
+            + 0.08 * max(min(relative_db, 4.0), -4.0)
+            + (0.2 if 2.0 <= rate <= 3.8 else -0.1)
+            + 0.3 * min(f.first_person / 0.05, 1.0)
+        ))  # fmt: skip
+        unclear = 1 - min(c.mean_probability / 0.6, 1.0)  # the transcriber was unsure
+        w = self.weights
+        worth = (
+            w["specificity"] * j.specificity
+            + w["density"] * j.density
+            + w["self_contained"] * j.self_contained
+            + w["shape"] * j.shape
+            + w["hook"] * j.hook
+            + w["energy"] * energy
+        )
+        overall = 10 * (worth - w["empty_talk"] * j.empty_talk - 0.3 * unclear)
+        sub = {
+            "hook": _clip(10 * j.hook - 5 * j.empty_talk),
+            "emotion": _clip(10 * energy),
+            "self_contained": _clip(10 * j.self_contained),
+            "payoff": _clip(10 * j.shape),
+            "specificity": _clip(10 * j.specificity),
+            "density": _clip(10 * j.density),
+        }
+        first = passage.sentences(c.text)[:1] or [c.text]
+        return Score(
+            id=c.id,
+            start=c.start,
+            end=c.end,
+            overall=_clip(_calibrate(overall)),
+            subscores=sub,
+            reason=_reason(f, j),
+            title=suggest_title(c.text),
+            hook=first[0] if len(first[0]) <= 120 else first[0][:119] + "…",
+            backend=self.name,
+            features={k: float(v) for k, v in asdict(f).items()}
+            | {
+                "relative_loudness_db": round(relative_db, 2),
+                "words_per_second": rate,
+                "empty_talk": j.empty_talk,
+            },
+        )
+
+
+def _calibrate(raw: float) -> float:
+    """Stretch the raw worth so that the default threshold (6) sits between solid
+    passages and weak ones, and squeeze the top so that only a passage with every
+    quality comes near 10."""
+    stretched = raw * 1.3 - 1.0
+    return stretched if stretched <= 8 else 8 + (stretched - 8) * 0.5
+
+
+def _reason(f: passage.Features, j: passage.Judgement) -> str:
+    """The features that moved the score most, in plain words."""
+    good = [
+        (j.specificity - 0.5, "specific, concrete words"),
+        (min(f.names, 3) / 6, f"names {f.names} people, places or things"),
+        (j.density - 0.6, "dense with information"),
+        (j.self_contained - 0.7, "stands on its own"),
+        (j.shape - 0.6, "holds together and ends on a point"),
+        (f.opening_question * 0.4, "opens with a real question"),
+        (j.hook - 0.6, "opens on something concrete"),
+    ]
+    bad = [
+        (3 * f.hype_share, "empty hype words"),
+        (3 * f.filler_share, "filler words"),
+        (0.5 - j.specificity, "vague, everyday words"),
+        (0.4 * f.leaning_open, "opens mid-thought"),
+        (0.2 * min(f.unresolved + f.back_references, 3), "leans on things said before"),
+        (0.3 * f.continues_after, "stops before the point is made"),
+        (f.repetition * 3, "repeats itself"),
+    ]
+    pros = [label for w, label in sorted(good, reverse=True) if w > 0.1][:3]
+    cons = [label for w, label in sorted(bad, reverse=True) if w > 0.15][:2]
+    parts = []
+    if pros:
+        parts.append(", ".join(pros))
+    if cons:
+        parts.append("but " + ", ".join(cons))
+    return "; ".join(parts) or "nothing stands out"
