@@ -2,6 +2,11 @@
 
 Every artifact of a video lives under results/<video_hash>/. Run with
 `snakemake --cores 4` (videos from config/config.yaml or --config) or `reelmake run`.
+
+Every rule is made here from a step of the pipeline's registry
+(src/reelmake/pipeline/registry.py): each step names its inputs, outputs, settings and
+the package function it runs, which scripts/run_step.py calls. rules/common.smk turns
+a step into Snakemake's terms.
 """
 
 import os
@@ -20,10 +25,70 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 
 
-# One rule file per stage, in the stage registry's (pipeline) order.
-for registered in stages.REGISTRY:
+# One rule per step, in pipeline order; a step that lists the items later steps run
+# once for (the clips of a selection, the chunks of a long transcription) is a
+# checkpoint.
+for step in registry.steps():
+    if step.lists:
 
-    include: f"rules/{registered.name}.smk"
+        checkpoint:
+            name:
+                step.rule
+            input:
+                **step_inputs(step),
+            output:
+                **step_outputs(step),
+            log:
+                step.log(),
+            cache: step_cache(step)
+            localrule: step.local
+            conda:
+                "environment.yml"
+            threads: step_threads(step)
+            resources:
+                **step_resources(step),
+            params:
+                **step_params(step),
+            script:
+                "scripts/run_step.py"
+
+    else:
+
+        rule:
+            name:
+                step.rule
+            input:
+                **step_inputs(step),
+            output:
+                **step_outputs(step),
+            log:
+                step.log(),
+            cache: step_cache(step)
+            localrule: step.local
+            conda:
+                "environment.yml"
+            threads: step_threads(step)
+            resources:
+                **step_resources(step),
+            params:
+                **step_params(step),
+            script:
+                "scripts/run_step.py"
+
+
+# The batch's own page: a card per video, linking to each video's report.
+rule report_batch:
+    input:
+        reports=get_video_reports,
+    output:
+        html=str(RESULTS / registry.BATCH_REPORT),
+    log:
+        "results/.reelmake/logs/report_batch.log",
+    localrule: True
+    conda:
+        "environment.yml"
+    run:
+        batch_report(list(input.reports), output.html, log[0])
 
 
 rule all:
@@ -32,10 +97,11 @@ rule all:
         get_final_output,
 
 
-# The batch table (results/summary.tsv), after every run that did something.
+# The batch table (results/summary.tsv), after every run that did something;
+# reelmake run writes it itself once it has checked its videos (run.summary: false).
 onsuccess:
-    summary.write_summary(RESULTS, VIDEOS, PROBLEMS)
+    write_summary()
 
 
 onerror:
-    summary.write_summary(RESULTS, VIDEOS, PROBLEMS)
+    write_summary()

@@ -91,7 +91,7 @@ class Bench:
 
     def segment_config(self) -> str:
         """Shorter candidates for the short quick-mode talk."""
-        return "segment:\n  min_seconds: 4\n  max_seconds: 12\n" if self.quick else ""
+        return "segments:\n  min_seconds: 4\n  max_seconds: 12\n" if self.quick else ""
 
     def long_talk(self) -> Path:
         """About 10 minutes of talk (the demo script seven times); 90 s if quick."""
@@ -285,7 +285,7 @@ def end_to_end(b: Bench) -> None:
     work.mkdir()
     shutil.copy(video, work / video.name)
     (work / "config.yaml").write_text(
-        "select:\n  threshold: 0\n  top_k: 10\n  min_gap: 0.5\n" + b.segment_config()
+        "highlights:\n  threshold: 0\n  top_k: 10\n  min_gap: 0.5\n" + b.segment_config()
     )
     start = time.perf_counter()
     subprocess.run(reelmake("run", video.name, "--cores", "2"), cwd=work, env=ENV,
@@ -501,11 +501,11 @@ def _llm_config(
     mode: str = "passages", port: int | None = None,
 ) -> None:  # fmt: skip
     (work / "config.yaml").write_text(
-        f"score:\n  backend: openai\n  openai:\n    model: bench\n"
+        f"scores:\n  backend: openai\n  openai:\n    model: bench\n"
         f"    base_url: http://127.0.0.1:{port or server.port}/v1\n"
         f"    batch_size: {batch}\n    mode: {mode}\n    on_failure: heuristic\n"
         f"    concurrency: 1\n    answer_cache: {work / 'answers.sqlite'}\n"
-        f"select:\n  threshold: {threshold}\n" + extra
+        f"highlights:\n  threshold: {threshold}\n" + extra
     )
 
 
@@ -693,7 +693,7 @@ def render(b: Bench) -> None:
     seconds = probe_duration(video)
     b.emit("render", f"generate the 1080p input ({seconds / 60:.1f} min)",
            time.perf_counter() - began, "s")  # fmt: skip
-    (work / "config.yaml").write_text("select:\n  top_k: 10\n")
+    (work / "config.yaml").write_text("highlights:\n  top_k: 10\n")
     start = time.perf_counter()
     subprocess.run(reelmake("run", video.name, "--cores", "2"), cwd=work, env=ENV,
                    check=True, capture_output=True)  # fmt: skip
@@ -751,7 +751,7 @@ def render(b: Bench) -> None:
     (vertical / video.name).symlink_to(video)
     shutil.rmtree(vertical / "results" / folder.name / "clips", ignore_errors=True)
     (vertical / "config.yaml").write_text(
-        "select:\n  top_k: 10\nclips:\n  aspect: '9:16'\n  reframe: centre\n"
+        "highlights:\n  top_k: 10\nclips:\n  aspect: '9:16'\n  reframe: centre\n"
         "  burn_captions: true\n"
     )
     subprocess.run(reelmake("run", video.name, "--cores", "1"), cwd=vertical,
@@ -786,7 +786,7 @@ def render(b: Bench) -> None:
                note="no threshold adds exactly one clip")  # fmt: skip
         return
     (work / "config.yaml").write_text(
-        f"select:\n  top_k: 10\n  threshold: {threshold}\n"
+        f"highlights:\n  top_k: 10\n  threshold: {threshold}\n"
     )
     began = time.perf_counter()
     run = subprocess.run(

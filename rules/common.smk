@@ -1,25 +1,24 @@
-"""Shared set-up: config validation, video discovery and the input helpers. No rules.
+"""Shared set-up: config validation, video discovery, and a step of the pipeline's
+registry in Snakemake's terms (its inputs, outputs, params, threads). No rules.
 
 Parsing happens again for every cluster job, so this file only stats videos and reads
 the hash index; a video is hashed once, the first time it is seen.
 """
 
-import dataclasses
 import os
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import IncompleteCheckpointException
 
-from reelmake.core import config as reelmake_config
-from reelmake.pipeline import discovery, registry as stages
-from reelmake.stages import framing
 from reelmake.batch import summary
-from reelmake.stages.highlights import load_highlights
-from reelmake.stages.scores.heuristic import HEURISTIC_VERSION
-from reelmake.stages.segments import options_for
-from reelmake.stages.transcript import chunk_name, load_plan
+from reelmake.core import config as reelmake_config
+from reelmake.pipeline import discovery, job, registry
+from reelmake.pipeline.contract import Each, Ref, Results, Source, When, resolve
 
+# Sections renamed since (score: is now scores:, ...) still work, with a line.
+for line in reelmake_config.migrate(config):
+    print(f"reelmake: {line}", file=sys.stderr)
 # Our own validation: it fills defaults and says what is wrong in one line.
 reelmake_config.validate(
     config,
@@ -31,13 +30,13 @@ reelmake_config.validate(
 RESULTS = Path("results")
 
 # Transcripts and scores go to Snakemake's between-workflow cache
-# ($SNAKEMAKE_OUTPUT_CACHE) when the run asks for it with --cache; rules are marked
+# ($SNAKEMAKE_OUTPUT_CACHE) when the run asks for it with --cache; steps are marked
 # only then, so other runs are not warned about it.
 SHARED_CACHE = (
     "omit-software" if workflow.workflow_settings.cache is not None else False
 )
-# The language model's answers are kept in that folder too (the scripts read it
-# from config["run"], which re-runs nothing when it changes).
+# The language model's answers are kept in that folder too: a plain `snakemake
+# --cache` names it only in Snakemake's own variable.
 if SHARED_CACHE and not config["run"]["shared_cache"]:
     config["run"]["shared_cache"] = os.environ.get("SNAKEMAKE_OUTPUT_CACHE")
 
@@ -60,11 +59,15 @@ def _register_videos():
 VIDEOS, PROBLEMS = _register_videos()
 
 
-def stage_path(stage, key):
-    """A file of a stage, as its rule names it (the registry in stages.py owns every
-    path): results/{video_hash}/..., with {clip} or {chunk} for per-clip and
-    per-chunk files."""
-    return stages.stage(stage).pattern(key, str(RESULTS))
+def write_summary():
+    if config["run"]["summary"]:
+        summary.write_summary(RESULTS, VIDEOS, PROBLEMS)
+
+
+def pattern(stage, key):
+    """A file of a stage as its rules name it, results/{video_hash}/..., with {clip} or
+    {chunk} for a per-item file."""
+    return f"{RESULTS}/{{video_hash}}/{registry.stage(stage).path_of(key)}"
 
 
 def get_source(wildcards):
@@ -78,75 +81,109 @@ def get_source(wildcards):
     return ancient(str(link))
 
 
-def transcribe_options():
-    """The settings that change the words (threads and the device do not)."""
-    keys = ("model", "language", "vad", "beam_size", "compute_type", "batch_size")
-    return {key: config["transcribe"][key] for key in keys}
+def item_names(video_hash, item):
+    """The clips (or chunks) of one video, from the checkpoint that lists them."""
+    lister = next(s for s in registry.steps() if s.lists == item)
+    made = getattr(checkpoints, lister.rule).get(video_hash=video_hash)
+    return resolve(lister.names)(made.output[0])
 
 
-def get_transcribe_input(wildcards):
-    """The audio, and for a video the plan splits, the transcripts of its chunks."""
-    plan = checkpoints.plan_chunks.get(video_hash=wildcards.video_hash).output.plan
-    count = len(load_plan(plan))
-    chunks = expand(
-        rules.transcribe_chunk.output.transcript,
+def _each(kind):
+    path = pattern(kind.stage, kind.key)
+    item = "clip" if "{clip}" in path else "chunk"
+    return lambda wildcards: expand(
+        path,
         video_hash=wildcards.video_hash,
-        chunk=[chunk_name(i) for i in range(count)],
+        **{item: item_names(wildcards.video_hash, item)},
     )
-    return {
-        "audio": rules.extract_audio.output.audio,
-        "chunks": chunks if count > 1 else [],
-    }
 
 
-def segment_options():
-    opts = dict(config["segment"])
-    return vars(options_for(**opts))
+def get_stage_files(wildcards):
+    """Every result of every stage the stage state lists, of one video; the clips
+    after the selection."""
+    folder = RESULTS / wildcards.video_hash
+    clips = item_names(wildcards.video_hash, "clip")
+    return [
+        str(p)
+        for s in registry.LISTED
+        for p in registry.results_of(s, folder, clips).values()
+    ]
 
 
-def select_options():
-    """The clip length band defaults to the segment band."""
-    opts = dict(config["select"])
-    band = segment_options()
-    for key in ("min_seconds", "max_seconds"):
-        if opts[key] is None:
-            opts[key] = band[key]
-    return opts
+def step_inputs(step):
+    out = {}
+    for name, kind in step.inputs.items():
+        if isinstance(kind, Source):
+            out[name] = get_source
+        elif isinstance(kind, Ref):
+            out[name] = pattern(kind.stage, kind.key)
+        elif isinstance(kind, Each):
+            out[name] = _each(kind)
+        elif isinstance(kind, When):
+            out[name] = (
+                pattern(kind.of.stage, kind.of.key) if kind.needed(config) else []
+            )
+        elif isinstance(kind, Results):
+            out[name] = get_stage_files
+    return out
 
 
-# Clip settings that only matter when a clip's shape differs from the source's.
-_REFRAME_KEYS = tuple(f.name for f in dataclasses.fields(framing.FrameOptions))
+def step_outputs(step):
+    out = {}
+    for name, o in step.outputs.items():
+        path = f"{RESULTS}/{{video_hash}}/{o.path}"
+        if o.report:
+            extra = {"subcategory": "{video_hash}"} if "{clip}" in o.path else {}
+            path = report(path, caption=f"../report/{o.caption}.rst",
+                          category=o.report, **extra)  # fmt: skip
+        out[name] = path
+    return out
 
 
-def clip_picture():
-    """The clip settings that shape a clip's picture (and so its name)."""
-    clips = config["clips"]
-    keep_shape = clips["aspect"] == "source"
-    return {
-        k: v
-        for k, v in clips.items()
-        if k != "threads" and not (keep_shape and k in _REFRAME_KEYS)
-    }
+def _open_items(path):
+    """A pattern of one video, its item ({clip}) left open, for a function that
+    names or reads one file per item."""
+    return lambda wildcards: path.replace("{video_hash}", wildcards.video_hash)
 
 
-def get_subjects(wildcards):
-    """The video's tracked faces, only when a clip's crop follows them."""
-    clips = config["clips"]
-    if clips["aspect"] == "source" or clips["reframe"] != "face":
-        return []
-    return rules.track_subjects.output.subjects.format(video_hash=wildcards.video_hash)
+def step_params(step):
+    params = {}
+    if step.options:
+        params.update(resolve(step.options).from_config(config).params())
+    params.update({name: resolve(ref) for name, ref in step.versions.items()})
+    for name, ref in step.patterns.items():
+        params[name] = _open_items(pattern(ref.stage, ref.key))
+    for name, rel in step.side.items():
+        params[name] = _open_items(f"{RESULTS}/{{video_hash}}/{rel}")
+    return params
 
 
-def clip_threads(wildcards):
-    """Threads of one clip's encoder: the configured count, or more when fewer clips
-    wait to be cut than there are cores, so that no core sits idle."""
-    wanted = config["clips"]["threads"]
+def _setting(value):
+    """A number, or the config key ("transcript.threads") that holds one."""
+    if isinstance(value, str):
+        found = config
+        for key in value.split("."):
+            found = found[key]
+        return found
+    return value
+
+
+def step_threads(step):
+    wanted = _setting(step.threads)
+    if not step.fill_cores:
+        return wanted
+    return lambda wildcards: _fill_cores(step, wanted, wildcards)
+
+
+def _fill_cores(step, wanted, wildcards):
+    """More threads for one item's job when fewer items wait than there are cores,
+    so that no core sits idle."""
     folder = RESULTS / wildcards.video_hash
     # The selection file itself, not the checkpoint: a cluster job's own Snakemake
     # does not see the checkpoint as complete.
-    video = stages.stage("clips").files["video"]
-    waiting = [c for c in stages.clip_names(folder) or []
-               if not (folder / video.format(clip=c)).exists()]  # fmt: skip
+    first = next(iter(step.outputs.values())).path
+    waiting = [c for c in registry.clip_names(folder) or []
+               if not (folder / first.format(clip=c)).exists()]  # fmt: skip
     try:
         cores = workflow.cores
     except WorkflowError:  # a run that sets no cores (--report, say)
@@ -156,66 +193,16 @@ def clip_threads(wildcards):
     return max(wanted, cores // max(len(waiting), 1))
 
 
-def llm_options():
-    """The language-model settings, only when that backend is on (so changing them
-    re-runs nothing for heuristic users)."""
-    if config["score"]["backend"] != "openai":
-        return None
-    return dict(config["score"]["openai"])
+def step_resources(step):
+    return {name: _setting(value) for name, value in step.resources.items()}
 
 
-def _clip_names(video_hash):
-    path = checkpoints.select_highlights.get(video_hash=video_hash).output.highlights
-    return [h.clip for h in load_highlights(path)]
-
-
-def get_clip_videos(wildcards):
-    names = _clip_names(wildcards.video_hash)
-    return expand(
-        rules.cut_clip.output.video, video_hash=wildcards.video_hash, clip=names
-    )
-
-
-def get_clip_metadata(wildcards):
-    names = _clip_names(wildcards.video_hash)
-    return expand(
-        rules.write_clip_metadata.output.json,
-        video_hash=wildcards.video_hash,
-        clip=names,
-    )
-
-
-def clip_files(wildcards):
-    """One clip's video and captions by extension, named in its metadata."""
-    clip = rules.cut_clip.output
-    return {
-        ext: pattern.format(**wildcards)
-        for ext, pattern in (("mp4", clip.video), ("srt", clip.srt), ("vtt", clip.vtt))
-    }
-
-
-def get_video_folder(wildcards):
-    """The video's results folder, where the metadata links its ranked clips."""
-    return str(RESULTS / wildcards.video_hash)
-
-
-def per_clip_pattern(stage, key):
-    """A per-clip file of one video with {clip} left open, for a package function
-    that writes or names one per clip."""
-    pattern = stage_path(stage, key)
-    return lambda wildcards: pattern.replace("{video_hash}", wildcards.video_hash)
-
-
-def get_stage_files(wildcards):
-    """Every file of every stage the stage state lists, of one video; the clips
-    after the selection."""
-    folder = RESULTS / wildcards.video_hash
-    clips = _clip_names(wildcards.video_hash)
-    return [str(p) for s in stages.STAGES for p in s.paths(folder, clips).values()]
+def step_cache(step):
+    return SHARED_CACHE if step.shared else False
 
 
 def get_final_output(wildcards):
-    """Every result the stage registry lists, of every video, and the batch report.
+    """Every result the registry lists, of every video, and the batch report.
 
     Asking for each file (not only the summary) keeps a failed forced job from leaving
     stale downstream files behind on the next run. Per-clip files are asked for only
@@ -227,14 +214,32 @@ def get_final_output(wildcards):
     for video in VIDEOS:
         try:
             # Named here once known (Snakemake's own report lists them then).
-            clips = _clip_names(video.hash)
+            clips = item_names(video.hash, "clip")
         except IncompleteCheckpointException:
             clips = []
-        out += map(str, stages.final_outputs(RESULTS / video.hash, clips))
+        out += map(str, registry.final_outputs(RESULTS / video.hash, clips))
     if VIDEOS:
-        out.append(str(RESULTS / stages.BATCH_REPORT))
+        out.append(str(RESULTS / registry.BATCH_REPORT))
     return out
 
 
 def get_video_reports(wildcards):
-    return expand(rules.report_video.output.html, video_hash=[v.hash for v in VIDEOS])
+    html = registry.stage("report").files["html"]
+    return [str(RESULTS / v.hash / html) for v in VIDEOS]
+
+
+def batch_report(reports, target, log):
+    """The batch's page, from each video's report, state, selection and clips."""
+    videos = []
+    for report in reports:
+        folder = Path(report).parent
+        clips = folder / registry.stage("clips").files["video"]
+        videos.append(
+            {
+                "report": report,
+                "state": str(folder / registry.STATE_FILE),
+                "highlights": str(registry.path("highlights", "highlights", folder)),
+                "clip_video": str(clips),
+            }
+        )
+    job.run([log], resolve("report:batch_report"), videos=videos, target=target)

@@ -30,7 +30,7 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _config(workdir: Path, base_url: str, **extra: str) -> None:
     lines = [
-        "score:",
+        "scores:",
         "  backend: openai",
         "  openai:",
         "    model: test-model",
@@ -41,10 +41,10 @@ def _config(workdir: Path, base_url: str, **extra: str) -> None:
         f"    on_failure: {extra.get('on_failure', 'fail')}",
         f"    response_format: {extra.get('response_format', 'json_schema')}",
         f"    mode: {extra.get('mode', 'passages')}",
-        "segment:",
+        "segments:",
         f"  min_seconds: {extra.get('min_seconds', 3)}",
         f"  max_seconds: {extra.get('max_seconds', 12)}",
-        "select:",
+        "highlights:",
         f"  threshold: {extra.get('threshold', 0)}",
         "  top_k: 2",
         "  min_gap: 0.5",

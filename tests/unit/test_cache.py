@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from reelmake import cache
+from reelmake.batch import store as cache
 from reelmake.core.errors import ReelmakeError
 
 pytestmark = pytest.mark.unit

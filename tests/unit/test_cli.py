@@ -61,12 +61,12 @@ def test_run_with_no_videos_says_so_and_creates_nothing(
 
 
 def test_no_cache_and_rescore_name_the_rules_to_force() -> None:
-    from reelmake.batch.runner import forced_rules
+    from reelmake.batch.plan import forced_rules
 
     assert forced_rules(None) is None
     assert forced_rules([]) == []  # every rule
     assert forced_rules(["transcription", "ai_scoring"]) == [
-        "transcribe_audio", "score_segments",
+        "plan_chunks", "score_segments",
     ]  # fmt: skip
     assert forced_rules(None, rescore=True) == ["score_segments"]
     assert forced_rules(["segments"], rescore=True) == [

@@ -22,6 +22,8 @@ PACKAGE = Path(reelmake.__file__).parent
 def _modules() -> dict[str, Path]:
     found = {}
     for m in pkgutil.walk_packages(reelmake.__path__, "reelmake."):
+        if m.name.endswith(".__main__"):
+            continue  # running it is the command itself
         rel = m.name.removeprefix("reelmake.").replace(".", "/")
         path = PACKAGE / f"{rel}.py"
         found[m.name] = path if path.is_file() else PACKAGE / rel / "__init__.py"
@@ -48,7 +50,7 @@ def _imports(path: Path, name: str) -> set[str]:
 def test_importing_every_module_loads_no_snakemake() -> None:
     names = sorted(_modules())
     assert {
-        "reelmake.batch.runner",
+        "reelmake.batch.process",
         "reelmake.stages.scores.picks",
         "reelmake.stages.framing",
     } <= set(names)
@@ -77,7 +79,7 @@ def test_only_the_runner_starts_snakemake() -> None:
                 mods = [a.name for a in node.names] + [getattr(node, "module", "")]
                 if any((m or "").split(".")[0] == "snakemake" for m in mods):
                     starters.add(name)
-    assert starters == {"reelmake.batch.runner"}
+    assert starters == {"reelmake.batch.process"}
 
 
 def test_no_import_cycle() -> None:
@@ -107,3 +109,28 @@ def test_no_import_cycle() -> None:
             visit(name)
     # The test can find one: scoring's modules import only downwards.
     assert "reelmake.stages.scores.common" in graph["reelmake.stages.scores.picks"]
+
+
+# The package's layers, lowest first: a module imports only from its own layer or
+# a lower one, so the tree shows the architecture and no arrow runs back up.
+LAYERS = ("core", "stages", "pipeline", "batch", "cli")
+
+
+def _layer(name: str) -> int:
+    parts = name.split(".")
+    if len(parts) > 1 and parts[1] in LAYERS:
+        return LAYERS.index(parts[1])
+    return len(LAYERS)  # the package itself and its public API (reelmake.cache)
+
+
+def test_no_import_runs_back_up_the_layers() -> None:
+    modules = _modules()
+    upward = [
+        f"{name} -> {imported}"
+        for name, path in modules.items()
+        for imported in _imports(path, name)
+        if imported in modules and _layer(imported) > _layer(name)
+    ]
+    assert upward == []
+    # Each layer holds modules (the test can see one).
+    assert {_layer(n) for n in modules} >= set(range(len(LAYERS)))

@@ -10,7 +10,6 @@ from reelmake.stages.segments import (
     SegmentOptions,
     build_candidates,
     find_pauses,
-    options_for,
     split_sentences,
 )
 from reelmake.stages.transcript import Word
@@ -129,8 +128,10 @@ def test_pauses_and_presets() -> None:
     words = [Word(0, 1, "a", 1), Word(1.1, 2, "b.", 1), Word(2.5, 3, "c", 1)]
     assert [(p.after_word, p.length) for p in find_pauses(words, 0.3)] == [(1, 0.5)]
     assert (
-        options_for("medium", None, None).min_seconds,
-        options_for("long", 100, None).max_seconds,
+        SegmentOptions.from_config({"segments": {"preset": "medium"}}).min_seconds,
+        SegmentOptions.from_config(
+            {"segments": {"preset": "long", "min_seconds": 100}}
+        ).max_seconds,
     ) == (60, 180)
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from reelmake.batch.runner import RunLock
-from reelmake.cache import LAST_USED, PipelineCache, get_video_hash
+from reelmake.batch.lock import RunLock
+from reelmake.batch.store import LAST_USED
+from reelmake.cache import PipelineCache, get_video_hash
 from reelmake.core.errors import ReelmakeError
-from reelmake.pipeline import registry as stages
+from reelmake.pipeline import registry
 from tests.conftest import assert_ran, reelmake, results_of, rules_run
 
 pytestmark = pytest.mark.workflow
@@ -41,7 +42,7 @@ def done(tmp_path: Path, speech_video: Path):
 def _owned_by_the_registry(folder: Path) -> None:
     """Every file of a finished video belongs to a stage of the registry (besides
     its logs, its timings, the source link and the last-used mark)."""
-    owned = [g for s in stages.REGISTRY for g in s.globs()]
+    owned = [g for s in registry.REGISTRY for g in registry.globs(s)]
     files = [p.relative_to(folder) for p in folder.rglob("*") if not p.is_dir()]
     assert len(files) > 20
     for rel in files:
@@ -92,7 +93,7 @@ def test_clean_one_stage_then_status_and_run_agree(done) -> None:
     for gone in ("segments", "scores", "highlights", "metadata"):
         assert not any((folder / gone).glob("*.json")), gone
     status = json.loads(reelmake("status", "--json", video, cwd=workdir).stdout)[0]
-    assert status["last_stage"] == "transcript"
+    assert status["last_stage"] == "transcription"  # the design notes' key
     assert status["plan"]["transcript"]["status"] == "done"
     assert status["plan"]["segments"]["status"] == "pending"
     run = reelmake("run", video, cwd=workdir)
@@ -117,7 +118,7 @@ def test_clean_all_and_one_video(done) -> None:
 
 def test_status_names_changed_params(done) -> None:
     workdir, video, _ = done
-    (workdir / "config.yaml").write_text("select:\n  threshold: 2.5\n")
+    (workdir / "config.yaml").write_text("highlights:\n  threshold: 2.5\n")
     status = json.loads(reelmake("status", "--json", video, cwd=workdir).stdout)[0]
     assert status["plan"]["highlights"] == {
         "status": "stale",

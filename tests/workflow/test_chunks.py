@@ -88,7 +88,7 @@ def test_chunked_transcript_matches_one_pass(
         folder.mkdir()
         shutil.copy(ten_minute_video, folder / "lecture.mp4")
     (folders["chunked"] / "config.yaml").write_text(
-        "transcribe:\n  chunk:\n    above_minutes: 5\n    minutes: 3\n"
+        "transcript:\n  chunk:\n    above_minutes: 5\n    minutes: 3\n"
     )
     runs = {
         name: reelmake("run", "lecture.mp4", "--until", "transcription", cwd=folder)

@@ -38,7 +38,7 @@ def test_vertical_clips_track_once_and_reuse_the_tracks(workdir: Path) -> None:
         assert data["mode"] == "centre" and "no face" in data["reason"]
     stamp = subjects.stat().st_mtime_ns
     again = reelmake_with_config(
-        video, "clips: {aspect: '9:16'}\nselect: {threshold: 0.5}\n", workdir
+        video, "clips: {aspect: '9:16'}\nhighlights: {threshold: 0.5}\n", workdir
     )
     assert again.returncode == 0, again.stderr
     ran = rules_run(again.stdout + again.stderr)

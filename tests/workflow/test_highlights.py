@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reelmake.cli.demo import DEMO_STRONG_PHRASES
-from reelmake.pipeline import registry as stages
+from reelmake.pipeline import registry
 from reelmake.stages.highlights import SelectOptions, select
 from reelmake.stages.scores.common import CONTENT_SUBSCORES, SUBSCORES, load_scores
 from reelmake.stages.segments import load_candidates
@@ -99,7 +99,7 @@ def test_threshold_change_reruns_only_selection_onwards(talk) -> None:
     workdir, video, folder = talk
     before = _json(folder / "highlights/highlights.json")["highlights"]
     cut = before[-1]["overall"] + 0.01  # drops the last clip
-    run = reelmake_with_config(video, f"select:\n  threshold: {cut}\n", workdir)
+    run = reelmake_with_config(video, f"highlights:\n  threshold: {cut}\n", workdir)
     assert run.returncode == 0, run.stderr
     # No clip is cut again: the others' descriptions did not change.
     assert_ran(run.stderr, AFTER_SELECTION - {"cut_clip"})
@@ -137,12 +137,14 @@ def test_a_threshold_that_adds_a_clip_cuts_only_that_clip(talk) -> None:
     assert reelmake("run", video, cwd=workdir).returncode == 0  # the defaults
     before = {p: p.stat().st_mtime_ns for p in (folder / "clips").iterdir()}
     threshold = _threshold_adding_one_clip(folder)
-    run = reelmake_with_config(video, f"select:\n  threshold: {threshold}\n", workdir)
+    run = reelmake_with_config(
+        video, f"highlights:\n  threshold: {threshold}\n", workdir
+    )
     assert run.returncode == 0, run.stderr
     assert rules_run(run.stderr).count("cut_clip") == 1
     assert {p: p.stat().st_mtime_ns for p in before} == before
     after = _json(folder / "highlights/highlights.json")["highlights"]
-    per_clip = len(stages.stage("clips").per_clip)  # the video, captions, crop...
+    per_clip = len(registry.stage("clips").per_clip)  # the video, captions, crop...
     assert len(after) == len(before) // per_clip + 1
     ranked = sorted(p.name for p in (folder / "ranked").glob("*.mp4"))
     assert ranked == sorted(f"{h['ranked']}.mp4" for h in after)
@@ -158,7 +160,7 @@ def test_a_threshold_that_adds_a_clip_cuts_only_that_clip(talk) -> None:
 
 def test_pause_gap_change_reruns_segmentation_onwards(talk) -> None:
     workdir, video, _ = talk
-    run = reelmake_with_config(video, "segment:\n  pause_gap: 0.25\n", workdir)
+    run = reelmake_with_config(video, "segments:\n  pause_gap: 0.25\n", workdir)
     assert run.returncode == 0, run.stderr
     # Clips whose span the new segmentation keeps are not cut again.
     ran = set(rules_run(run.stderr))

@@ -59,7 +59,7 @@ def test_highlights_take_the_top_places(episodes) -> None:
 
 def test_a_threshold_change_reruns_nothing_before_selection(episodes) -> None:
     work, made = episodes
-    run = reelmake_with_config(made[0].video, "select:\n  threshold: 5.0\n", work)
+    run = reelmake_with_config(made[0].video, "highlights:\n  threshold: 5.0\n", work)
     assert run.returncode == 0, run.stderr[-2000:]
     ran = set(rules_run(run.stderr))
     assert "select_highlights" in ran

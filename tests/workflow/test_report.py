@@ -30,7 +30,7 @@ def talk(tmp_path_factory: pytest.TempPathFactory, long_speech_video: Path):
     # A low threshold: the report is shown with three clips (the talk has two that
     # pass the default one).
     low = workdir / "low-threshold.yaml"
-    low.write_text("select:\n  threshold: 3.0\n")
+    low.write_text("highlights:\n  threshold: 3.0\n")
     run = reelmake("run", video, "--configfile", low, cwd=workdir)
     assert run.returncode == 0, run.stderr
     return workdir, video, results_of(workdir) / only_hash(workdir)
@@ -147,7 +147,7 @@ def test_editor_exports_are_frame_exact(talk) -> None:
 
 def test_threshold_change_updates_the_report_only_downstream(talk) -> None:
     workdir, video, folder = talk
-    run = reelmake_with_config(video, "select:\n  threshold: 6.5\n", workdir)
+    run = reelmake_with_config(video, "highlights:\n  threshold: 6.5\n", workdir)
     assert run.returncode == 0, run.stderr
     ran = set(rules_run(run.stderr))
     assert {"select_highlights", "report_video", "report_batch"} <= ran

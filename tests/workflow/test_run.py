@@ -254,7 +254,7 @@ def test_bad_inputs_each_get_a_line_and_good_videos_finish(
 def test_second_concurrent_run_stops_with_a_clear_message(
     tmp_path: Path, speech_video: Path
 ) -> None:
-    from reelmake.batch.runner import RunLock
+    from reelmake.batch.lock import RunLock
 
     with RunLock(results_of(tmp_path) / ".reelmake" / "run.lock"):
         run = reelmake("run", speech_video, cwd=tmp_path)
@@ -284,7 +284,7 @@ def test_plain_snakemake_with_videos_in_the_config(
 
 
 def test_bad_config_value_is_reported(tmp_path: Path, speech_video: Path) -> None:
-    (tmp_path / "config.yaml").write_text("transcribe:\n  beam_size: 0\n")
+    (tmp_path / "config.yaml").write_text("transcript:\n  beam_size: 0\n")
     run = reelmake("run", speech_video, cwd=tmp_path)
     assert run.returncode != 0
     assert "beam_size" in run.stderr
@@ -342,7 +342,7 @@ def test_the_header_says_why_a_stage_will_run_again(done) -> None:
     """After a changed setting the cached-state report agrees with `status` and with
     what Snakemake runs: the selection is not SKIPPED, it runs again for its params."""
     workdir, video, _ = done
-    (workdir / "config.yaml").write_text("select:\n  threshold: 6.5\n")
+    (workdir / "config.yaml").write_text("highlights:\n  threshold: 6.5\n")
     try:
         run = reelmake("run", video, "--dry-run", cwd=workdir)
         status = reelmake("status", cwd=workdir)

@@ -11,33 +11,23 @@ codes.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from reelmake.pipeline import registry as stages
+from reelmake.batch.process import run_snakemake
+from reelmake.pipeline import discovery, registry
 
 # What a video is doing while a job of each rule runs.
 DOING = {
-    "ingest_video": "reading the video",
-    "extract_audio": "extracting the audio",
-    "plan_chunks": "planning transcription",
-    "transcribe_chunk": "transcribing",
-    "transcribe_audio": "transcribing",
-    "segment_transcript": "finding candidates",
-    "score_segments": "scoring",
-    "select_highlights": "selecting highlights",
-    "track_subjects": "tracking faces",
-    "cut_clip": "cutting clips",
-    "write_clip_metadata": "writing clip metadata",
-    "write_metadata": "writing clip metadata",
-    "stage_state": "recording its state",
-    "export_timeline": "exporting timelines",
-    "report_video": "writing its report",
+    **{step.rule: step.doing for step in registry.steps()},
+    "report_batch": registry.BATCH_REPORT_DOING,
 }
 _TRANSCRIBED = re.compile(r"transcribed ([0-9.]+) of ([0-9.]+) s")
 
@@ -98,7 +88,7 @@ class VideoLine:
         if self.heard and "transcribing" in parts[0]:
             parts.append(f"{self.heard} heard")
         if self.clips_cut or "cutting clips" in parts[0]:
-            clips = stages.clip_names(results / self.video_hash)
+            clips = registry.clip_names(results / self.video_hash)
             total = len(clips) if clips is not None else "?"
             parts.append(f"{self.clips_cut} of {total} clips cut")
         parts.append(f"{self.done} job(s) done")
@@ -232,3 +222,66 @@ class Display:
 def _columns() -> int:
     # COLUMNS first, then the terminal's size; a terminal that says 0 gets 100.
     return shutil.get_terminal_size((100, 24)).columns or 100
+
+
+class LiveOutput:
+    """Where Snakemake's output goes during a run: live on the console (``live``:
+    verbose and dry runs), or to a log file while :class:`Display` shows a few lines
+    per video; ``note`` hears where that log is."""
+
+    def __init__(
+        self,
+        live: bool,
+        results: Path,
+        videos: Sequence[discovery.Video],
+        env: dict[str, str] | None,
+        note: Callable[[str], None],
+    ) -> None:
+        self.display: Display | None = None
+        self.log: Path | None = None
+        self.logger_args: list[str] = []
+        self.env = env
+        self.up_to_date = False
+        if live:
+            return
+        logs = results / discovery.STATE_DIR / "logs"
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+        self.log = logs / f"run-{stamp}.log"
+        events = logs / f"run-{stamp}.events.jsonl"
+        logs.mkdir(parents=True, exist_ok=True)
+        # Snakemake's structured events, for the display (our logger plugin).
+        self.logger_args = ["--logger", "reelmake", "--logger-reelmake-events",
+                            str(events)]  # fmt: skip
+        note(f"full log: {shown(self.log, Path.cwd())} (--verbose shows it here)")
+        self.display = Display(
+            [(v.path.name, v.hash) for v in videos],
+            results,
+            events,
+            sys.stdout,
+            terminal=sys.stdout.isatty(),
+        )
+
+    def run(self, workdir: Path, smk_args: list[str]) -> int:
+        if self.display is None:
+            return run_snakemake(workdir, smk_args, env=self.env)
+        return run_snakemake(
+            workdir,
+            smk_args + self.logger_args,
+            tick=self.display.tick,
+            log=self.log,
+            env=self.env,
+        )
+
+    def finish(self) -> None:
+        if self.display is None:
+            return
+        self.display.finish()
+        self.up_to_date = not self.display.jobs
+
+
+def shown(path: Path, here: Path) -> str:
+    """``path`` as a person would type it from ``here``."""
+    try:
+        return str(path.relative_to(here))
+    except ValueError:
+        return str(path)

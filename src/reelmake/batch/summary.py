@@ -1,14 +1,16 @@
 """The per-batch table: one row per video with its status, clips, best score, times.
 
-``results/summary.tsv`` is rewritten after every run (by ``reelmake run``, and by the
-workflow's own end-of-run handlers for plain ``snakemake``), from the results folder
-alone, so it never disagrees with the stage state. Videos that were refused before
-processing (not found, empty, not a video) get a row too.
+``results/summary.tsv`` is rewritten after every run, from the results folder alone,
+so it never disagrees with the stage state: by ``reelmake run`` once it has checked
+its videos, or by the workflow's own end-of-run handlers under plain ``snakemake``.
+Videos that were refused before processing (not found, empty, not a video) get a row
+too.
 """
 
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import os
 from collections.abc import Sequence
@@ -16,8 +18,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from reelmake.core import fileio
-from reelmake.pipeline import registry as stages
+from reelmake.pipeline import registry
 from reelmake.pipeline.discovery import Problem, Video
+from reelmake.pipeline.state import compute_state
 
 SUMMARY_FILE = "summary.tsv"
 
@@ -38,9 +41,10 @@ class Row:
 
 
 def log_error(results: Path, video_hash: str, rule: str) -> str | None:
-    """The last error line a rule's job wrote to its log, if it failed."""
-    folder = results / video_hash / "logs"
-    logs = [folder / f"{rule}.log", *sorted(folder.glob(f"{rule}*/*.log"))]
+    """The last error line a rule's job wrote to its log (each of its logs, for a
+    rule that runs once per clip or chunk), if it failed."""
+    pattern = registry.step(rule).log(str(results)).replace("{video_hash}", video_hash)
+    logs = sorted(Path(p) for p in glob.glob(_any_item(pattern)))
     errors: list[str] = []
     for log in logs:
         try:
@@ -51,23 +55,28 @@ def log_error(results: Path, video_hash: str, rule: str) -> str | None:
     return errors[-1] if errors else None
 
 
+def _any_item(pattern: str) -> str:
+    return pattern.replace("{clip}", "*").replace("{chunk}", "*")
+
+
 def _seconds(folder: Path) -> tuple[float | None, float | None]:
     """(transcription seconds, all jobs' seconds) from the jobs' timing files."""
     total = transcribe = 0.0
     found = False
-    for tsv in (folder / "benchmarks").rglob("*.tsv"):
-        try:
-            with open(tsv, encoding="utf-8") as fh:
-                row = next(csv.DictReader(fh, delimiter="\t"), None)
-            seconds = float(row["s"]) if row else 0.0
-        except (OSError, KeyError, ValueError):
-            continue
-        found = True
-        total += seconds
-        if tsv.stem == "transcribe_audio" or tsv.parent.name.startswith(
-            "transcribe_audio"
-        ):
-            transcribe += seconds
+    transcript = registry.stage("transcript")
+    for step in registry.steps():
+        pattern = _any_item(step.timing(str(folder.parent)))
+        for tsv in glob.glob(pattern.replace("{video_hash}", folder.name)):
+            try:
+                with open(tsv, encoding="utf-8") as fh:
+                    row = next(csv.DictReader(fh, delimiter="\t"), None)
+                seconds = float(row["s"]) if row else 0.0
+            except (OSError, KeyError, ValueError):
+                continue
+            found = True
+            total += seconds
+            if step in transcript.steps:
+                transcribe += seconds
     if not found:
         return None, None
     return round(transcribe, 2), round(total, 2)
@@ -75,10 +84,10 @@ def _seconds(folder: Path) -> tuple[float | None, float | None]:
 
 def _best_score(folder: Path) -> float | None:
     try:
-        data = fileio.read_json(stages.path("highlights", "highlights_path", folder))
+        data = fileio.read_json(registry.path("highlights", "highlights", folder))
         scores = [float(h["overall"]) for h in data["highlights"]]
         if not scores:
-            data = fileio.read_json(stages.path("scores", "scores_path", folder))
+            data = fileio.read_json(registry.path("scores", "scores", folder))
             scores = [float(s["overall"]) for s in data["scores"]]
         return round(max(scores), 2) if scores else None
     except (OSError, ValueError, KeyError, TypeError):
@@ -86,13 +95,13 @@ def _best_score(folder: Path) -> float | None:
 
 
 def video_row(results: Path, video: Video) -> Row:
-    state = stages.compute_state(results, video.hash)
+    state = compute_state(results, video.hash)
     folder = results / video.hash
     error = ""
     status = "done" if state["completed"] else "pending"
     if not state["completed"]:
-        for s in stages.STAGES:
-            if not state[s.name]["completed"]:
+        for s in registry.LISTED:
+            if not state[s.key]["completed"]:
                 found = next(
                     filter(None, (log_error(results, video.hash, rule)
                                   for rule in s.rules)),
@@ -101,15 +110,16 @@ def video_row(results: Path, video: Video) -> Row:
                 if found:
                     status, error = "failed", found
                 break
-    clips_block = state["clips"]
+    clips_block = state[registry.stage("clips").key]
     clips = clips_block.get("clip_count") if clips_block["completed"] else None
-    duration = state["ingest"].get("duration")
+    duration = state[registry.stage("ingest").key].get("duration")
+    last = state["last_stage"]
     transcribe_s, total_s = _seconds(folder)
     return Row(
         video=str(video.path),
         video_hash=video.hash,
         status=status,
-        last_stage=state["last_stage"] or "",
+        last_stage=registry.stage(last).name if last else "",
         clips=clips,
         best_score=_best_score(folder),
         duration_s=round(float(duration), 2) if duration is not None else None,

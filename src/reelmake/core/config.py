@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,43 @@ def load_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
     return schema
 
 
+# Config sections that took their stage's name: the old name still works, once
+# renamed here (and a line says so).
+FORMER_SECTIONS = {
+    "transcribe": "transcript",
+    "segment": "segments",
+    "score": "scores",
+    "select": "highlights",
+}
+
+
+def migrate(config: dict[str, Any], source: str = "config") -> list[str]:
+    """Rename the sections of an older config in place (its values win over what
+    the new section holds); one line per renamed section."""
+    lines = []
+    for old, new in FORMER_SECTIONS.items():
+        if old not in config:
+            continue
+        value = config.pop(old)
+        current = config.get(new)
+        if isinstance(value, dict) and isinstance(current, dict):
+            value = deep_update(current, value)
+        config[new] = value
+        lines.append(f"{source}: section {old!r} is now called {new!r}; rename it")
+    return lines
+
+
+def deep_update(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` merged in, nested mappings key by key."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_update(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def validate(
     config: dict[str, Any], schema: dict[str, Any], source: str = "config"
 ) -> dict[str, Any]:
@@ -105,7 +143,44 @@ class RunSettings:
 
     rescore: bool
     shared_cache: str | None
+    model_cache: str | None
+    summary: bool
 
     @classmethod
     def of(cls, config: Mapping[str, Any]) -> RunSettings:
         return cls(**{**defaults("run"), **config.get("run", {})})
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """The configuration of a run: the user's files (in the order they apply), the
+    merged settings (checked, defaults filled in) and a line per renamed section."""
+
+    files: list[Path]
+    settings: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def load_user(workdir: Path, explicit: str | os.PathLike[str] | None) -> UserConfig:
+    """The workflow's defaults with the user's config on top, checked before any
+    work: an explicit file, else ``./config.yaml`` in ``workdir`` if there is one."""
+    if explicit:
+        paths = [Path(explicit).resolve()]
+    else:
+        own = workdir / "config.yaml"
+        paths = [own] if own.is_file() else []
+    schema = load_schema(schema_path())
+    merged = load(workflow_dir() / "config" / "config.yaml")
+    used, notes = [], []
+    for path in paths:
+        if not path.is_file():
+            raise ReelmakeError(f"{path}: config file not found")
+        user = load(path)
+        if not user:  # an empty file (or only comments) changes nothing
+            continue
+        notes += migrate(user, str(path))
+        validate(copy.deepcopy(user), schema, source=str(path))
+        merged = deep_update(merged, user)
+        used.append(path)
+    validate(merged, schema, source="configuration")
+    return UserConfig(used, merged, notes)

@@ -72,6 +72,21 @@ def artifact(
     }
 
 
+def read_artifact(
+    path: str | os.PathLike[str], stage: str, former: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Read a JSON artifact of ``stage`` and refuse anything that is not a finished
+    one; ``former``: the labels older results of that stage carry."""
+    data = read_json(path)
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"{path}: unknown format")
+    if data.get("stage") not in (stage, *former):
+        raise ValueError(
+            f"{path}: written by stage {data.get('stage')!r}, not {stage!r}"
+        )
+    return data
+
+
 def versions(*names: str) -> dict[str, str]:
     """Installed versions of ``reelmake`` and the given distributions."""
     out = {}

@@ -1,22 +1,29 @@
-"""What every ``scripts/`` adapter shares: logging to the rule's log and clean errors.
+"""The one adapter between a Snakemake job and the package: ``scripts/run_step.py``
+hands its ``snakemake`` object to :func:`run_step`, which calls the function of the
+job's step (see :mod:`reelmake.pipeline.registry`) with the job's named inputs,
+outputs, patterns and options, and logs to the job's log.
 
 A :class:`ReelmakeError` becomes one line in the log and on stderr and exit status 1,
 so Snakemake reports the failed job without a traceback and goes on with other videos.
+The package never imports Snakemake: the job is read by its attributes.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import os
 import resource
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from reelmake.core import fileio
+from reelmake.core.config import RunSettings
 from reelmake.core.errors import ReelmakeError
+from reelmake.pipeline import registry
+from reelmake.pipeline.contract import Each, Results, Step, When, resolve
 
 
 def setup_logging(log_files: Sequence[str]) -> None:
@@ -48,23 +55,18 @@ def run(log_files: Sequence[str], func: Callable[..., Any], **kwargs: Any) -> No
         sys.exit(1)
 
 
-def timing_file(log_file: str) -> Path:
-    """results/<hash>/logs/<name>.log -> results/<hash>/benchmarks/<name>.tsv"""
-    path = Path(log_file)
-    parts = list(path.with_suffix(".tsv").parts)
-    index = len(parts) - 1 - parts[::-1].index("logs")
-    parts[index] = "benchmarks"
-    return Path(*parts)
-
-
 def run_timed(
-    log_files: Sequence[str], func: Callable[..., Any], **kwargs: Any
+    log_files: Sequence[str],
+    timing: str | os.PathLike[str],
+    func: Callable[..., Any],
+    **kwargs: Any,
 ) -> None:
-    """:func:`run`, then a timing file in the format of Snakemake's benchmark files.
+    """:func:`run`, then a timing file in the format of Snakemake's benchmark files
+    (seconds, peak memory, CPU seconds and the mean load: how many cores were busy).
 
-    Rules kept in Snakemake's between-workflow cache may not have a ``benchmark:``
-    (a result taken from the cache has no timing), so they time themselves; a cache
-    hit leaves no timing file behind.
+    Steps kept in Snakemake's between-workflow cache may not have a ``benchmark:``
+    (a result taken from the cache has no timing), so every job times itself; a
+    cache hit leaves no timing file behind.
     """
     start = time.monotonic()
     run(log_files, func, **kwargs)
@@ -76,7 +78,43 @@ def run_timed(
     rss_mb = max(own.ru_maxrss, children.ru_maxrss) / 1024
     clock = time.strftime("%H:%M:%S", time.gmtime(seconds))
     fileio.write_text(
-        timing_file(log_files[0]),
-        "s\th:m:s\tmax_rss\tcpu_time\n"
-        f"{seconds:.4f}\t{clock}\t{rss_mb:.2f}\t{cpu:.2f}\n",
+        timing,
+        "s\th:m:s\tmax_rss\tmean_load\tcpu_time\n"
+        f"{seconds:.4f}\t{clock}\t{rss_mb:.2f}\t{100 * cpu / max(seconds, 1e-9):.2f}"
+        f"\t{cpu:.2f}\n",
     )
+
+
+def arguments(step: Step, job: Any) -> dict[str, Any]:
+    """The keyword arguments of a step's function, from its job: every input,
+    output, pattern and side path by name, the options built from the params, the
+    named wildcards and run settings."""
+    params = dict(job.params.items())
+    kwargs: dict[str, Any] = {}
+    for name, kind in step.inputs.items():
+        value = getattr(job.input, name)
+        if isinstance(kind, Each | Results):
+            kwargs[name] = [str(v) for v in value]
+        elif isinstance(kind, When):
+            kwargs[name] = str(value) if value else None
+        else:
+            kwargs[name] = str(value)
+    kwargs.update({name: str(getattr(job.output, name)) for name in step.outputs})
+    kwargs.update({name: params[name] for name in (*step.patterns, *step.side)})
+    if step.options:
+        options = resolve(step.options)
+        kwargs["options"] = options.from_job(params, job.config, job.threads)
+    kwargs.update({name: job.wildcards[name] for name in step.wildcards})
+    if step.run:
+        settings = RunSettings.of(job.config)
+        kwargs.update({name: getattr(settings, name) for name in step.run})
+    return kwargs
+
+
+def run_step(job: Any) -> None:
+    """Run the step of a Snakemake job (the ``snakemake`` object of a script)."""
+    step = registry.step(job.rule)
+    function = resolve(step.function)
+    kwargs = arguments(step, job)
+    timing = step.timing().format(**dict(job.wildcards.items()))
+    run_timed(list(job.log), timing, function, **kwargs)

@@ -13,7 +13,8 @@ import logging
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from reelmake.core import captions, config, fileio
 from reelmake.core.errors import ReelmakeError
 from reelmake.core.media import tool
+from reelmake.core.options import Options
 from reelmake.stages import framing, smartcut
 from reelmake.stages.highlights import load_description
 from reelmake.stages.transcript import Word, load_transcript
@@ -35,10 +37,13 @@ _CLIPS = config.defaults("clips")
 
 
 @dataclass(frozen=True)
-class ClipOptions(framing.FrameOptions):
+class ClipOptions(framing.FrameOptions, Options):
     """``clips``: the picture and captions of a clip; the crop path's settings
     (other shapes than the source's: follow a face, crop the centre, or fit) are
-    the :class:`framing.FrameOptions` it extends."""
+    the :class:`framing.FrameOptions` it extends. ``threads`` are the job's own."""
+
+    section = "clips"
+    runtime = ("threads",)
 
     aspect: str = _CLIPS["aspect"]
     max_height: int = _CLIPS["max_height"]
@@ -50,6 +55,16 @@ class ClipOptions(framing.FrameOptions):
     crf: int = _CLIPS["crf"]
     preset: str = _CLIPS["preset"]
     smart_cut: bool = _CLIPS["smart_cut"]
+    threads: int = _CLIPS["threads"]
+
+    def tracked(self) -> dict[str, Any]:
+        """The settings that shape the picture: a clip that keeps the source's shape
+        ignores the crop path's."""
+        data = super().tracked()
+        if self.aspect == "source":
+            for f in fields(framing.FrameOptions):
+                del data[f.name]
+        return data
 
 
 def output_size(
@@ -283,22 +298,22 @@ def crop_path(
 
 def cut_clip(
     source: str | os.PathLike[str],
-    highlight: str | os.PathLike[str],
+    description: str | os.PathLike[str],
     transcript: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
+    subjects: str | os.PathLike[str] | None,
     video: str | os.PathLike[str],
     srt: str | os.PathLike[str],
     vtt: str | os.PathLike[str],
     crop: str | os.PathLike[str],
     options: ClipOptions,
-    threads: int = 1,
-    subjects: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """Cut the clip that ``highlight`` (its description, see
-    :func:`selection.description`) names to ``video``, with its caption files and
-    ``crop``, the window it used (``subjects``: the video's faces, see
-    :func:`framing.track_subjects`, needed when the crop follows a face)."""
-    h = load_description(highlight)
+    """Cut the clip that ``description`` (see :func:`highlights.description`) names
+    to ``video``, with its caption files and ``crop``, the window it used
+    (``subjects``: the video's faces, see :func:`framing.track_subjects`, needed
+    when the crop follows a face)."""
+    threads = options.threads
+    h = load_description(description)
     clip = h["clip"]
     info = fileio.read_json(video_json)
     stream = next(s for s in info["streams"] if s["kind"] == "video")
@@ -340,3 +355,9 @@ def cut_clip(
                 f"(ffmpeg: {result.stderr.strip().splitlines()[-1:]})"
             )
     return h
+
+
+def summary(paths: Mapping[str, Path]) -> dict[str, Any]:
+    """The stage state's clips."""
+    videos = sorted(str(p) for key, p in paths.items() if key.startswith("video:"))
+    return {"clip_count": len(videos), "clips": videos}

@@ -8,6 +8,7 @@ these).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from reelmake.core import fileio
@@ -72,28 +73,27 @@ def _smpte_rate(timeline: object) -> bool:
 
 
 def export_timeline(
+    source: str | os.PathLike[str],
     highlights: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
-    source: str | os.PathLike[str],
-    otio_file: str | os.PathLike[str],
-    edl_file: str | os.PathLike[str],
-    xml_file: str | os.PathLike[str],
-    crops: str | None = None,
+    crops: Sequence[str | os.PathLike[str]],
+    otio: str | os.PathLike[str],
+    edl: str | os.PathLike[str],
+    xml: str | os.PathLike[str],
+    crop: str,
 ) -> None:
-    """The clips as an OTIO timeline, a CMX 3600 EDL and an FCP XML; ``crops``: where
-    each clip's crop record lies (a path holding ``{clip}``)."""
-    import opentimelineio as otio
+    """The clips as an OTIO timeline, a CMX 3600 EDL and an FCP XML (``crops``: the
+    clips' crop records, made first; ``crop``: where each lies, ``{clip}`` open)."""
+    import opentimelineio
 
-    timeline = build_timeline(
-        highlights, video_json, source, crops, Path(otio_file).parent
-    )
+    timeline = build_timeline(highlights, video_json, source, crop, Path(otio).parent)
     name = timeline.name  # type: ignore[attr-defined]
     clips = timeline.find_clips()  # type: ignore[attr-defined]
     # EDL and FCP XML speak SMPTE timecode; other rates (15 fps screen recordings,
     # say) get a file that says why it has no events.
     smpte = not clips or _smpte_rate(timeline)
-    for target, adapter in ((otio_file, "otio_json"), (edl_file, "cmx_3600"),
-                            (xml_file, "fcp_xml")):  # fmt: skip
+    for target, adapter in ((otio, "otio_json"), (edl, "cmx_3600"),
+                            (xml, "fcp_xml")):  # fmt: skip
         why = "this frame rate has no SMPTE timecode; import timeline.otio instead"
         if adapter == "cmx_3600" and (not clips or not smpte):
             note = "" if not clips else f"* No events: {why}.\n"
@@ -108,7 +108,9 @@ def export_timeline(
             )
             continue
         try:
-            text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
+            text = opentimelineio.adapters.write_to_string(
+                timeline, adapter_name=adapter
+            )
         except Exception as exc:  # adapters raise their own exception types
             raise ReelmakeError(
                 f"{target}: export as {adapter} failed ({exc})"

@@ -22,7 +22,7 @@ import math
 import os
 import subprocess
 import wave
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ import numpy as np
 from reelmake.core import config, fileio
 from reelmake.core.errors import ReelmakeError
 from reelmake.core.media import tool
+from reelmake.core.options import Options
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,10 @@ _TRACK = config.defaults("framing")
 
 
 @dataclass(frozen=True)
-class TrackOptions:
-    """Settings of the analysis; any change re-runs ``track_subjects``."""
+class TrackOptions(Options):
+    """``framing``: settings of the analysis; any change re-runs ``track_subjects``."""
+
+    section = "framing"
 
     sample_fps: float = _TRACK["sample_fps"]
     analysis_width: int = _TRACK["analysis_width"]
@@ -405,6 +408,12 @@ def _extend(
     t.boxes.append([round(v * scale) for v in smooth])
     t.activity.append(activity)
     last_seen[t.id] = (i, smooth)
+
+
+def needs_faces(config: Mapping[str, Any]) -> bool:
+    """Whether a clip's crop follows a face: only then are faces tracked."""
+    clips = config["clips"]
+    return bool(clips["aspect"] != "source" and clips["reframe"] == "face")
 
 
 def track_subjects(

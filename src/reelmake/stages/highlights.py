@@ -3,40 +3,50 @@
 Every knob here is a param of ``select_highlights`` only, so changing one re-runs
 selection and what follows, never transcription or scoring.
 
-A clip is named by what it is, not by its rank: its span and the settings that shape
-its picture (:func:`clip_key`). Beside ``highlights.json`` the selection keeps one small
-description per clip (``highlights/clips/<clip>.json``), rewritten only when it
-changes, and each ``cut_clip`` job reads only its own: a changed threshold or top-k
-cuts only the clips that did not exist before. The readable, ranked name
+A clip is named by what it is, not by its rank: its span (:func:`clip_key`); how its
+picture looks is the clips stage's settings, which re-cut it when they change. Beside
+``highlights.json`` the selection keeps one small description per clip
+(``highlights/clips/<clip>.json``), rewritten only when it changes, and each
+``cut_clip`` job reads only its own: a changed threshold or top-k cuts only the clips
+that did not exist before. The readable, ranked name
 ("01-the-best-clip") is ``Highlight.ranked``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import xxhash
 
 from reelmake.core import config, fileio
+from reelmake.core.options import Options
 from reelmake.stages.scores.common import Score, load_scores
 from reelmake.stages.segments import Candidate, SegmentOptions, load_candidates
+
+# The label results of this stage carried before it took its name.
+FORMER = ("selection",)
 
 # Padding never comes closer than this to the neighbouring word.
 WORD_MARGIN = 0.05
 
 
-_SELECT = config.defaults("select")
+_SELECT = config.defaults("highlights")
 
 
 @dataclass(frozen=True)
-class SelectOptions:
+class SelectOptions(Options):
+    """``highlights``; lengths left null take the segment band."""
+
+    section = "highlights"
+
     threshold: float = _SELECT["threshold"]
     top_k: int = _SELECT["top_k"]
     # The schema's lengths are null: the segment band's.
@@ -45,6 +55,15 @@ class SelectOptions:
     min_gap: float = _SELECT["min_gap"]
     pad_before: float = _SELECT["pad_before"]
     pad_after: float = _SELECT["pad_after"]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        settings = cls.settings(config)
+        band = SegmentOptions.from_config(config)
+        for key in ("min_seconds", "max_seconds"):
+            if settings[key] is None:
+                settings[key] = getattr(band, key)
+        return cls(**settings)
 
 
 @dataclass(frozen=True)
@@ -70,15 +89,16 @@ class Highlight:
         return self.end - self.start
 
 
-# The format of a clip's description; a new one re-cuts every clip.
-DESCRIPTION_VERSION = 1
+# The format of a clip's description; a new one re-cuts every clip (its digest is
+# part of every clip's name).
+DESCRIPTION_VERSION = 2
 
 
-def clip_key(start: float, end: float, picture: Mapping[str, Any]) -> str:
+def clip_key(start: float, end: float) -> str:
     """A clip's name from what it is: its span in milliseconds and a digest of the
-    settings that shape its picture ("00012340-00045670-1f3a9c2e")."""
+    description format ("00012340-00045670-1f3a9c2e")."""
     digest = xxhash.xxh3_64(
-        json.dumps({"v": DESCRIPTION_VERSION, **picture}, sort_keys=True).encode()
+        json.dumps({"v": DESCRIPTION_VERSION}).encode()
     ).hexdigest()[:8]
     return f"{round(start * 1000):08d}-{round(end * 1000):08d}-{digest}"
 
@@ -99,8 +119,11 @@ def pad(
     after = c.pause_after if c.pause_after is not None else video_duration - c.end
     room_after = max(after - (WORD_MARGIN if c.pause_after is not None else 0.0), 0.0)
     start = c.start - min(options.pad_before, room_before)
-    end = c.end + min(options.pad_after, room_after)
-    return round(max(start, 0.0), 3), round(min(end, video_duration), 3)
+    end = min(c.end + min(options.pad_after, room_after), video_duration)
+    rounded = round(end, 3)
+    if rounded > video_duration:  # rounding must not step past the video's end
+        rounded = max(math.floor(video_duration * 1000) / 1000, c.end)
+    return round(max(start, 0.0), 3), rounded
 
 
 def select(
@@ -108,7 +131,6 @@ def select(
     scores: Sequence[Score],
     options: SelectOptions,
     video_duration: float,
-    picture: Mapping[str, Any] | None = None,
 ) -> list[Highlight]:
     """Greedy by score: a candidate is kept when it is in the length band, above the
     threshold, and at least ``min_gap`` away from every better one kept before it."""
@@ -137,7 +159,7 @@ def select(
             Highlight(
                 rank=rank,
                 id=s.id,
-                clip=clip_key(start, end, picture or {}),
+                clip=clip_key(start, end),
                 start=start,
                 end=end,
                 speech_start=c.start,
@@ -155,25 +177,20 @@ def select(
     return out
 
 
-def description(h: Highlight, picture: Mapping[str, Any]) -> dict[str, Any]:
+def description(h: Highlight) -> dict[str, Any]:
     """What cutting one clip needs, and nothing that changes with its rank."""
     return {
         "schema_version": DESCRIPTION_VERSION,
-        "stage": "selection",
+        "stage": "highlights",
         "clip": h.clip,
         "start": h.start,
         "end": h.end,
         "speech_start": h.speech_start,
         "speech_end": h.speech_end,
-        "picture": dict(picture),
     }
 
 
-def write_descriptions(
-    chosen: Sequence[Highlight],
-    picture: Mapping[str, Any],
-    pattern: str,
-) -> None:
+def write_descriptions(chosen: Sequence[Highlight], pattern: str) -> None:
     """One description per clip at ``pattern`` (a path holding ``{clip}``), written
     only when it changed (so the clip's cut stays up to date); descriptions of clips
     no longer chosen go."""
@@ -183,7 +200,7 @@ def write_descriptions(
     for h in chosen:
         path = Path(pattern.replace("{clip}", h.clip))
         keep.add(path.name)
-        wanted = description(h, picture)
+        wanted = description(h)
         try:
             if fileio.read_json(path) == wanted:
                 continue
@@ -205,22 +222,15 @@ def select_highlights(
     scores: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
     highlights: str | os.PathLike[str],
-    descriptions: str,
+    description: str,
     options: SelectOptions,
-    picture: Mapping[str, Any] | None = None,
 ) -> list[Highlight]:
     """Select and write ``highlights.json`` in rank order, and one description per
-    clip at ``descriptions`` (a path holding ``{clip}``; ``picture``: the clip
-    settings that shape a clip's picture)."""
-    picture = picture or {}
+    clip at ``description`` (a path holding ``{clip}``)."""
     duration = float(fileio.read_json(video_json)["duration"])
-    chosen = select(
-        load_candidates(candidates), load_scores(scores), options, duration, picture
-    )
-    write_descriptions(chosen, picture, descriptions)
-    data = fileio.artifact(
-        "highlights", asdict(options) | {"picture": dict(picture)}, fileio.versions()
-    )
+    chosen = select(load_candidates(candidates), load_scores(scores), options, duration)
+    write_descriptions(chosen, description)
+    data = fileio.artifact("highlights", asdict(options), fileio.versions())
     data.update(
         highlight_count=len(chosen),
         highlights=[asdict(h) | {"duration": round(h.duration, 3)} for h in chosen],
@@ -232,3 +242,18 @@ def select_highlights(
 def load_highlights(path: str | os.PathLike[str]) -> list[Highlight]:
     items = fileio.read_json(path)["highlights"]
     return [Highlight(**{k: v for k, v in h.items() if k != "duration"}) for h in items]
+
+
+def clip_names(highlights: str | os.PathLike[str]) -> list[str]:
+    """The clips a selection asks for, in rank order."""
+    data = fileio.read_artifact(highlights, "highlights", FORMER)
+    return [h["clip"] for h in data["highlights"]]
+
+
+def summary(paths: Mapping[str, Path]) -> dict[str, Any]:
+    """The stage state's count of highlights and the threshold they passed."""
+    data = fileio.read_artifact(paths["highlights"], "highlights", FORMER)
+    return {
+        "highlight_count": data["highlight_count"],
+        "threshold": data["params"]["threshold"],
+    }

@@ -7,18 +7,16 @@ import io
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 from reelmake.core import fileio
 from reelmake.core.errors import ReelmakeError
-from reelmake.pipeline.registry import REGISTRY, stage
+from reelmake.core.options import Options
 from reelmake.stages.highlights import Highlight, load_highlights
 from reelmake.stages.scores import passage
-
-if TYPE_CHECKING:
-    from reelmake.stages.scores.common import LLMOptions
+from reelmake.stages.scores.common import LLMOptions, llm_of, llm_of_job
 
 
 def timecode(seconds: float) -> str:
@@ -71,22 +69,52 @@ CSV_FIELDS = ("rank", "clip", "title", "score", "source_start", "source_end",
               "ranked_video")  # fmt: skip
 
 
+@dataclass(frozen=True)
+class CopyOptions(Options):
+    """What writes a clip's title, description and hashtags: the language model
+    when it scores (``scores.openai``), else the offline copy."""
+
+    section = "scores"
+    derived = ("backend", "openai")
+    computed = ("llm",)
+
+    llm: LLMOptions | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        return cls(llm_of(config))
+
+    def params(self) -> dict[str, Any]:
+        return {"llm": self.llm.tracked() if self.llm is not None else None}
+
+    @classmethod
+    def from_job(
+        cls, params: Mapping[str, Any], config: Mapping[str, Any], threads: int
+    ) -> Self:
+        return cls(llm_of_job(params["llm"], config))
+
+
 def write_clip_metadata(
     highlights: str | os.PathLike[str],
     clip: str,
-    target: str | os.PathLike[str],
-    files: Mapping[str, str],
-    llm: LLMOptions | None = None,
+    json: str | os.PathLike[str],
+    mp4: str,
+    srt: str,
+    vtt: str,
+    options: CopyOptions,
     shared_cache: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """The JSON a creator needs to post one clip (``files``: the clip's video and
-    captions by extension); with ``llm``, its title, description and hashtags come
-    from the language model, through its answer store (or ``shared_cache``'s)."""
+    """The JSON a creator needs to post one clip (``mp4``, ``srt``, ``vtt``: where
+    the clip's files lie, ``{clip}`` open); with the language model on, its title,
+    description and hashtags come from it, through its answer store (or
+    ``shared_cache``'s)."""
     chosen = load_highlights(highlights)
     h = next((h for h in chosen if h.clip == clip), None)
     if h is None:
         raise ReelmakeError(f"{highlights}: no highlight named {clip!r}")
-    files = {ext: str(path) for ext, path in files.items()}
+    llm = options.llm
+    files = {ext: path.replace("{clip}", clip)
+             for ext, path in (("mp4", mp4), ("srt", srt), ("vtt", vtt))}  # fmt: skip
     data = fileio.artifact("metadata", {"llm": bool(llm)}, fileio.versions())
     data.update(clip_metadata(h, files))
     data["copy_backend"] = "heuristic"
@@ -94,10 +122,9 @@ def write_clip_metadata(
         from reelmake.stages.scores.llm import clip_copies
         from reelmake.stages.scores.store import Answers
 
-        options = llm
-        store = Answers.locate(options.answer_cache, shared_cache)
+        store = Answers.locate(llm.answer_cache, shared_cache)
         # One request for every clip of the video that has no answer yet.
-        answers, usage = clip_copies(options, [c.text for c in chosen], store)
+        answers, usage = clip_copies(llm, [c.text for c in chosen], store)
         answer = answers[h.text]
         data["llm_usage"] = asdict(usage)
         if answer is not None:
@@ -106,27 +133,31 @@ def write_clip_metadata(
                 title=answer["title"],
                 description=answer["description"],
                 hashtags=[t.replace(" ", "") for t in tags],
-                copy_backend=f"openai:{options.model}",
+                copy_backend=f"openai:{llm.model}",
             )
         else:
             data["copy_backend"] = "heuristic (fallback)"
-    fileio.write_json(target, data)
+    fileio.write_json(json, data)
     return data
 
 
 def write_table(
     highlights: str | os.PathLike[str],
-    clip_jsons: Sequence[str | os.PathLike[str]],
+    videos: Sequence[str | os.PathLike[str]],
+    jsons: Sequence[str | os.PathLike[str]],
     table: str | os.PathLike[str],
-    folder: str | os.PathLike[str],
+    mp4: str,
+    srt: str,
+    vtt: str,
+    ranked: str | os.PathLike[str],
 ) -> list[dict[str, Any]]:
-    """``clips.csv`` in rank order, and ``ranked/``: a link per clip file under its
-    rank and title ("01-the-best-clip.mp4"). In the video's ``folder``, the per-clip
-    files of clips no longer selected go."""
-    rows = sorted((fileio.read_json(p) for p in clip_jsons), key=lambda r: r["rank"])
-    keep = {h.clip for h in load_highlights(highlights)}
-    _remove_stale(Path(folder), keep)
-    links = link_ranked(Path(folder), rows)
+    """``clips.csv`` in rank order (``videos``: the clips, made first; ``jsons``:
+    their metadata), and ``ranked``: a folder of links, one per clip file under its
+    rank and title ("01-the-best-clip.mp4"); ``mp4``, ``srt``, ``vtt``: where the
+    clip files lie, ``{clip}`` open."""
+    rows = sorted((fileio.read_json(p) for p in jsons), key=lambda r: r["rank"])
+    files = {"mp4": mp4, "srt": srt, "vtt": vtt}
+    links = link_ranked(Path(ranked), rows, files)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
@@ -140,35 +171,31 @@ def write_table(
     return rows
 
 
-def link_ranked(folder: Path, rows: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """Rebuild the video ``folder``'s ``ranked/`` (relative links to the clips the
-    stage registry names, cheap to remake); the link of each clip's video by clip
-    name."""
-    ranked = folder / Path(stage("metadata").side["ranked"]).parent
+def link_ranked(
+    ranked: Path, rows: Sequence[dict[str, Any]], files: Mapping[str, str]
+) -> dict[str, str]:
+    """Rebuild the folder ``ranked`` (relative links to each clip's ``files``, by
+    extension with ``{clip}`` open; cheap to remake); the link of each clip's video
+    by clip name."""
     ranked.mkdir(exist_ok=True)
     for old in ranked.iterdir():
         if old.is_symlink() or old.is_file():
             old.unlink()
-    clips = stage("clips")
     out = {}
     for row in rows:
         name = row.get("ranked") or row["clip"]
-        files = clips.paths(folder, [row["clip"]])
-        for ext, key in (("mp4", "video"), ("srt", "srt"), ("vtt", "vtt")):
-            target = os.path.relpath(files[f"{key}:{row['clip']}"], ranked)
+        for ext, pattern in files.items():
+            target = os.path.relpath(pattern.replace("{clip}", row["clip"]), ranked)
             (ranked / f"{name}.{ext}").symlink_to(target)
         out[row["clip"]] = str(ranked / f"{name}.mp4")
     return out
 
 
-def _remove_stale(folder: Path, keep: set[str]) -> None:
-    """Clips of an earlier selection (another threshold, say) are not results now:
-    every per-clip file of the stage registry whose clip is not in ``keep`` goes."""
-    for s in REGISTRY:
-        for pattern in s.per_clip.values():
-            head, tail = pattern.split("{clip}")
-            prefix = head.rsplit("/", 1)[-1]
-            for path in folder.glob(f"{head}*{tail}"):
-                clip = path.name[len(prefix) : -len(tail)]
-                if clip not in keep:
-                    path.unlink()
+def summary(paths: Mapping[str, Path]) -> dict[str, Any]:
+    """The stage state's count of clips in the table (each clip's JSON must read)."""
+    for key, path in paths.items():
+        if key.startswith("json:"):
+            fileio.read_artifact(path, "metadata")
+    with open(paths["table"], encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {"clip_count": len(rows)}

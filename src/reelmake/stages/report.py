@@ -14,12 +14,12 @@ import csv
 import io
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from reelmake.core import fileio
 from reelmake.core.media import tool
-from reelmake.pipeline import registry as stages
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -116,98 +116,107 @@ def _timings(folder: Path) -> list[dict[str, Any]]:
 
 
 def video_report(
-    state_file: str | os.PathLike[str], target: str | os.PathLike[str]
+    state: str | os.PathLike[str],
+    video_json: str | os.PathLike[str],
+    candidates: str | os.PathLike[str],
+    scores: str | os.PathLike[str],
+    highlights: str | os.PathLike[str],
+    results: Sequence[str | os.PathLike[str]],
+    html: str | os.PathLike[str],
+    clip_video: str,
+    clip_srt: str,
+    clip_crop: str,
+    clip_json: str,
 ) -> None:
-    """Write the report of one video from its stage state and the files the stage
-    registry names beside it."""
-    state = fileio.read_json(state_file)
-    folder = Path(state_file).parent
-    info = fileio.read_json(stages.path("ingest", "video_json", folder))
-    cands = fileio.read_json(stages.path("segments", "candidates_path", folder))
-    scored = fileio.read_json(stages.path("scores", "scores_path", folder))["scores"]
-    chosen = fileio.read_json(stages.path("highlights", "highlights_path", folder))
+    """Write the report of one video (``results``: every result, made first;
+    ``clip_*``: where each clip's files lie, ``{clip}`` open)."""
+    folder = Path(html).parent
+    status = fileio.read_json(state)
+    info = fileio.read_json(video_json)
+    cands = fileio.read_json(candidates)
+    scored = fileio.read_json(scores)["scores"]
+    chosen = fileio.read_json(highlights)
     threshold = float(chosen["params"]["threshold"])
-    highlights = chosen["highlights"]
     clips = []
-    for h in highlights:
-        files = _clip_files(folder, h["clip"])
-        meta = fileio.read_json(files["json"]) if files["json"].exists() else {}
+    for h in chosen["highlights"]:
+        video, srt, crop, meta = (
+            Path(p.replace("{clip}", h["clip"]))
+            for p in (clip_video, clip_srt, clip_crop, clip_json)
+        )
         clips.append(
             {
                 **h,
-                "meta": meta,
-                "video": os.path.relpath(files["video"], folder),
-                "thumbnail": thumbnail(files["video"], at=min(1.0, h["duration"] / 2)),
-                "captions": _caption_text(files["srt"]),
-                "framing": _framing(files["crop"]),
+                "meta": fileio.read_json(meta) if meta.exists() else {},
+                "video": os.path.relpath(video, folder),
+                "thumbnail": thumbnail(video, at=min(1.0, h["duration"] / 2)),
+                "captions": _caption_text(srt),
+                "framing": _framing(crop),
             }
         )
     page = (
         _env()
         .get_template("video.html.j2")
         .render(
-            title=Path(state["video_path"] or folder.name).name,
-            state=state,
+            title=Path(status["video_path"] or folder.name).name,
+            state=status,
             info=info,
-            stages=[(s.name, state[s.name]) for s in stages.STAGES],
+            stages=[(b["stage"], b) for b in status.values() if _is_block(b)],
             candidates=len(cands["candidates"]),
             threshold=threshold,
             timeline=timeline_svg(
                 cands["candidates"],
                 {s["id"]: s["overall"] for s in scored},
-                highlights,
+                chosen["highlights"],
                 float(info["duration"]),
                 threshold,
-            ),  # fmt: skip
+            ),
             clips=clips,
             timings=_timings(folder),
         )
     )
-    fileio.write_text(target, page)
+    fileio.write_text(html, page)
 
 
-def _clip_files(folder: Path, clip: str) -> dict[str, Path]:
-    """One clip's files (its video, captions, crop and metadata) by key."""
-    paths = {
-        key.split(":")[0]: p
-        for name in ("clips", "metadata")
-        for key, p in stages.stage(name).paths(folder, [clip]).items()
-        if ":" in key
-    }
-    return paths
+def _is_block(value: Any) -> bool:
+    """Whether a value of the stage state is one stage's block."""
+    return isinstance(value, dict) and "completed" in value and "stage" in value
 
 
-def batch_report(reports: list[str], target: str | os.PathLike[str]) -> None:
+def batch_report(
+    videos: Sequence[Mapping[str, str]], target: str | os.PathLike[str]
+) -> None:
     """A card per video (the best clip's picture, its clip count and best score),
-    linking to its own report."""
+    linking to its own report. Each of ``videos`` names its ``report``, ``state``,
+    ``highlights`` and ``clip_video`` (where its clips lie, ``{clip}`` open)."""
     rows = []
     base = Path(target).parent
-    for report in sorted(reports):
-        folder = Path(report).parent
-        state = fileio.read_json(folder / stages.STATE_FILE)
-        chosen = fileio.read_json(stages.path("highlights", "highlights_path", folder))[
-            "highlights"
-        ]
+    for video in sorted(videos, key=lambda v: v["report"]):
+        folder = Path(video["report"]).parent
+        state = fileio.read_json(video["state"])
+        chosen = fileio.read_json(video["highlights"])["highlights"]
         best = chosen[0] if chosen else None  # rank order
+        picture = ""
+        if best:
+            clip = Path(video["clip_video"].replace("{clip}", best["clip"]))
+            picture = thumbnail(clip, at=min(1.0, best["duration"] / 2))
         rows.append(
             {
                 "video": Path(state["video_path"] or folder.name).name,
                 "hash": folder.name,
-                "link": os.path.relpath(report, base),
+                "link": os.path.relpath(video["report"], base),
                 "clips": len(chosen),
                 "best": best["overall"] if best else None,
                 "best_title": best["title"] if best else "",
-                "thumbnail": thumbnail(
-                    _clip_files(folder, best["clip"])["video"],
-                    at=min(1.0, best["duration"] / 2),
-                )
-                if best
-                else "",
+                "thumbnail": picture,
                 "last_stage": state["last_stage"],
                 "completed": state["completed"],
-                "duration": state["ingest"].get("duration"),
+                "duration": next(
+                    (b.get("duration") for b in state.values()
+                     if _is_block(b) and b["stage"] == "ingest"),
+                    None,
+                ),
             }
-        )
+        )  # fmt: skip
     count = len(rows)
     page = (
         _env()
@@ -239,8 +248,6 @@ def _framing(crop: Path) -> str:
 # Words a person reads instead of the names in our files.
 LABELS = {
     "self_contained": "stands alone",
-    "scores": "scoring",
-    "highlights": "selection",
     "candidate_count": "candidates",
     "sentence_count": "sentences",
     "pause_count": "pauses",

@@ -7,13 +7,15 @@ and ends cleanly; a scorer only ranks them and never invents timestamps.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 import xxhash
 
 from reelmake.core import config, fileio
+from reelmake.core.options import Options
 from reelmake.stages.transcript import Word, load_transcript
 
 PRESETS: dict[str, tuple[float, float]] = {
@@ -24,17 +26,32 @@ PRESETS: dict[str, tuple[float, float]] = {
 _SENTENCE_END = (".", "?", "!", "…")
 
 
-_SEGMENT = config.defaults("segment")
+_SEGMENT = config.defaults("segments")
 
 
 @dataclass(frozen=True)
-class SegmentOptions:
+class SegmentOptions(Options):
+    """``segments``, with the preset's band in place of lengths left null."""
+
+    section = "segments"
+    # The schema's preset: its band is in min_seconds and max_seconds.
+    derived = ("preset",)
+
     # The default preset's band (the schema's own lengths are null: the preset's).
     min_seconds: float = PRESETS[_SEGMENT["preset"]][0]
     max_seconds: float = PRESETS[_SEGMENT["preset"]][1]
     pause_gap: float = _SEGMENT["pause_gap"]
     sentence_pause: float = _SEGMENT["sentence_pause"]
     max_sentence_seconds: float = _SEGMENT["max_sentence_seconds"]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        settings = cls.settings(config)
+        low, high = PRESETS[settings.pop("preset")]
+        for key, band in (("min_seconds", low), ("max_seconds", high)):
+            if settings.get(key) is None:
+                settings[key] = band
+        return cls(**settings)
 
 
 @dataclass(frozen=True)
@@ -75,21 +92,6 @@ class Candidate:
     @property
     def duration(self) -> float:
         return self.end - self.start
-
-
-def options_for(
-    preset: str,
-    min_seconds: float | None,
-    max_seconds: float | None,
-    **rest: float,
-) -> SegmentOptions:
-    """Options from a preset, with explicit lengths taking precedence."""
-    low, high = PRESETS[preset]
-    return SegmentOptions(
-        min_seconds=low if min_seconds is None else min_seconds,
-        max_seconds=high if max_seconds is None else max_seconds,
-        **rest,
-    )
 
 
 def _gap(words: Sequence[Word], i: int) -> float:
@@ -198,6 +200,13 @@ def segment_transcript(
     data = candidates_data(load_transcript(transcript).words, video_hash, options)
     fileio.write_json(candidates, data)
     return [Candidate(**c) for c in data["candidates"]]
+
+
+def summary(paths: Mapping[str, Path]) -> dict[str, Any]:
+    """The stage state's counts of sentences, pauses and candidates."""
+    data = fileio.read_artifact(paths["candidates"], "segments")
+    keys = ("sentence_count", "pause_count", "candidate_count")
+    return {key: data[key] for key in keys}
 
 
 def candidates_data(

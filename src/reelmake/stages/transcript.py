@@ -10,14 +10,18 @@ import logging
 import math
 import os
 import wave
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from reelmake.core import captions, config, fileio
 from reelmake.core.errors import ReelmakeError
-from reelmake.stages import whisper as models
+from reelmake.core.options import Options
+from reelmake.stages import whisper
+
+# The label results of this stage carried before it took its name.
+FORMER = ("transcription",)
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +60,19 @@ class Transcript:
         )
 
 
-_TRANSCRIBE = config.defaults("transcribe")
+_TRANSCRIBE = config.defaults("transcript")
 
 
 @dataclass(frozen=True)
-class TranscribeOptions:
+class TranscribeOptions(Options):
+    """``transcript``: the settings that change the words; ``threads`` and the device
+    are the job's own (where it ran does not change what it heard)."""
+
+    section = "transcript"
+    runtime = ("threads", "device")
+    # gpus: a scheduler's resource; chunk: the chunk plan's own section.
+    derived = ("gpus", "chunk")
+
     model: str = _TRANSCRIBE["model"]
     language: str | None = _TRANSCRIBE["language"]
     vad: bool = _TRANSCRIBE["vad"]
@@ -72,7 +84,7 @@ class TranscribeOptions:
     threads: int = _TRANSCRIBE["threads"]
     # auto: a CUDA device when CTranslate2 sees one (a GPU node), else the CPU. Not a
     # param of the transcript: where it ran does not change what it is.
-    device: str = "auto"
+    device: str = _TRANSCRIBE["device"]
 
 
 # Whisper's input rate; audio.wav is written at this rate by default.
@@ -123,7 +135,11 @@ def read_window(audio: Path, start: float, end: float) -> Any:
 
 class FasterWhisperTranscriber:
     """faster-whisper on the CPU (or a GPU when there is one); the model folder
-    comes from :mod:`reelmake.models`."""
+    comes from :mod:`reelmake.stages.whisper` (``model_cache``: where it keeps the
+    models it assembles)."""
+
+    def __init__(self, model_cache: str | os.PathLike[str] | None = None) -> None:
+        self.model_cache = model_cache
 
     def transcribe(
         self,
@@ -142,7 +158,7 @@ class FasterWhisperTranscriber:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from faster_whisper import WhisperModel
 
-        model_dir = models.resolve(options.model)
+        model_dir = whisper.resolve(options.model, self.model_cache)
         device = pick_device(options.device)
         model = WhisperModel(
             str(model_dir),
@@ -271,6 +287,7 @@ def transcribe_audio(
     vtt: str | os.PathLike[str],
     options: TranscribeOptions,
     chunks: Sequence[str | os.PathLike[str]] = (),
+    model_cache: str | os.PathLike[str] | None = None,
     transcriber: Transcriber | None = None,
 ) -> Transcript:
     """Transcribe ``audio`` and write the JSON transcript and full-video captions.
@@ -284,7 +301,7 @@ def transcribe_audio(
         result = stitch([load_chunk(path) for path in chunks])
         log.info("stitched %d chunks: %d words", len(chunks), len(result.words))
     else:
-        result = (transcriber or FasterWhisperTranscriber()).transcribe(
+        result = (transcriber or FasterWhisperTranscriber(model_cache)).transcribe(
             Path(audio), options
         )
     data = _header("transcript", options)
@@ -309,11 +326,15 @@ def transcribe_audio(
 # --- Long videos: chunks cut at silences, transcribed as separate jobs -------------
 
 
-_CHUNK = config.defaults("transcribe", "chunk")
+_CHUNK = config.defaults("transcript", "chunk")
 
 
 @dataclass(frozen=True)
-class ChunkOptions:
+class ChunkOptions(Options):
+    """``transcript.chunk``: where a long video's transcription is split."""
+
+    section = "transcript.chunk"
+
     # Videos longer than this are split; 0 never splits.
     above_minutes: float = _CHUNK["above_minutes"]
     # The length a chunk aims at; cuts move to the nearest pause.
@@ -546,12 +567,26 @@ def chunk_name(index: int) -> str:
     return f"{index:03d}"
 
 
+def chunk_names(plan: str | os.PathLike[str]) -> list[str]:
+    """The chunks transcribed as jobs of their own: none when the plan has one."""
+    count = len(load_plan(plan))
+    return [chunk_name(i) for i in range(count)] if count > 1 else []
+
+
+def summary(paths: Mapping[str, Path]) -> dict[str, Any]:
+    """The stage state's counts of words and segments, the language and model."""
+    data = fileio.read_artifact(paths["transcript"], "transcript", FORMER)
+    keys = ("segment_count", "word_count", "language", "model")
+    return {key: data[key] for key in keys}
+
+
 def transcribe_chunk(
     audio: str | os.PathLike[str],
     plan: str | os.PathLike[str],
     chunk: str,
-    target: str | os.PathLike[str],
+    chunk_transcript: str | os.PathLike[str],
     options: TranscribeOptions,
+    model_cache: str | os.PathLike[str] | None = None,
     transcriber: Transcriber | None = None,
 ) -> Transcript:
     """Transcribe one chunk of the plan; its times are the whole file's times."""
@@ -560,7 +595,7 @@ def transcribe_chunk(
     if not 0 <= index < len(windows):
         raise ReelmakeError(f"{plan}: the plan has no chunk {chunk}")
     window = windows[index]
-    result = (transcriber or FasterWhisperTranscriber()).transcribe(
+    result = (transcriber or FasterWhisperTranscriber(model_cache)).transcribe(
         Path(audio), options, window=(window.start, window.end), clips=window.clips
     )
     data = _header("transcription_chunk", options)
@@ -573,7 +608,7 @@ def transcribe_chunk(
         words=[asdict(w) for w in result.words],
         segments=[asdict(s) for s in result.segments],
     )
-    fileio.write_json(target, data)
+    fileio.write_json(chunk_transcript, data)
     return result
 
 

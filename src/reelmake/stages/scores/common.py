@@ -7,11 +7,12 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, Protocol, Self, cast
 
 import numpy as np
 
 from reelmake.core import config, fileio
+from reelmake.core.options import Options
 from reelmake.stages.scores.passage import Around, break_strength
 from reelmake.stages.segments import Candidate
 
@@ -19,7 +20,7 @@ SUBSCORES = ("hook", "emotion", "self_contained", "payoff")
 # Sub-scores of the offline scorer beyond the four every backend gives.
 CONTENT_SUBSCORES = ("specificity", "density")
 
-_LLM = config.defaults("score", "openai")
+_LLM = config.defaults("scores", "openai")
 
 
 @dataclass(frozen=True)
@@ -75,24 +76,65 @@ class LLMOptions:
         return cls(**llm) if llm is not None else None
 
     def tracked(self) -> dict[str, Any]:
-        """The settings that shape the scores (where answers are kept does not)."""
-        return {k: v for k, v in vars(self).items() if k != "answer_cache"}
+        """The settings that shape the scores, by name (where answers are kept does
+        not shape them)."""
+        return {k: v for k, v in sorted(vars(self).items()) if k != "answer_cache"}
 
 
 @dataclass(frozen=True)
-class ScoreOptions:
-    """The stage's settings: the backend and, for ``openai``, the model's."""
+class ScoreOptions(Options):
+    """``scores``: the backend and, for ``openai``, the model's settings (only then,
+    so that changing them re-runs nothing for heuristic users)."""
+
+    section = "scores"
+    # llm: the openai settings, or None when that backend is off.
+    derived = ("openai",)
+    computed = ("llm",)
 
     backend: Literal["heuristic", "openai"]
     llm: LLMOptions | None = None
 
     @classmethod
-    def of(cls, backend: str, llm: dict[str, Any] | None) -> ScoreOptions:
+    def of(cls, backend: str, llm: Mapping[str, Any] | None) -> ScoreOptions:
         if backend not in ("heuristic", "openai"):
-            raise ValueError(f"score.backend {backend!r}: heuristic or openai")
+            raise ValueError(f"scores.backend {backend!r}: heuristic or openai")
         return cls(
             cast(Literal["heuristic", "openai"], backend), LLMOptions.from_params(llm)
         )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        return cls(cls.settings(config)["backend"], llm_of(config))
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "llm": self.llm.tracked() if self.llm is not None else None,
+        }
+
+    @classmethod
+    def from_job(
+        cls, params: Mapping[str, Any], config: Mapping[str, Any], threads: int
+    ) -> Self:
+        return cls(params["backend"], llm_of_job(params["llm"], config))
+
+
+def llm_of(config: Mapping[str, Any]) -> LLMOptions | None:
+    """The language model's settings when it is the backend, else None."""
+    scores = config["scores"]
+    return LLMOptions(**scores["openai"]) if scores["backend"] == "openai" else None
+
+
+def llm_of_job(
+    tracked: Mapping[str, Any] | None, config: Mapping[str, Any]
+) -> LLMOptions | None:
+    """The model's settings in a job: its tracked ones from the params, where its
+    answers are kept from the config (moving the store re-runs nothing)."""
+    if tracked is None:
+        return None
+    return LLMOptions(
+        **tracked, answer_cache=config["scores"]["openai"]["answer_cache"]
+    )
 
 
 def contexts_around(candidates_json: dict[str, Any]) -> dict[str, Around]:

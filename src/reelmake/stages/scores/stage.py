@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from reelmake.stages.scores.store import Answers
 from reelmake.stages.segments import load_candidates
 
 STAGE = "scores"
+# The label results of this stage carried before it took its name.
+FORMER = ("ai_scoring",)
 
 
 def make_scorer(
@@ -73,3 +76,14 @@ def score_segments(
     data.update(scored_count=len(result), scores=[asdict(s) for s in result])
     fileio.write_json(scores, data)
     return result
+
+
+def summary(paths: Mapping[str, Path]) -> dict[str, Any]:
+    """The stage state's count of scores, the backend, and every overall score (the
+    state counts those above the selection's threshold)."""
+    data = fileio.read_artifact(paths["scores"], STAGE, FORMER)
+    return {
+        "scored_count": data["scored_count"],
+        "backend": data["params"]["backend"],
+        "overall": [s["overall"] for s in data["scores"]],
+    }

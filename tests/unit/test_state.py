@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from reelmake.core import fileio
-from reelmake.pipeline import registry as stages
-from reelmake.pipeline.registry import compute_state, write_state
+from reelmake.pipeline import registry
+from reelmake.pipeline.state import block, compute_state, write_state
 
 pytestmark = pytest.mark.unit
 
@@ -58,19 +58,20 @@ def _make(results: Path, upto: int) -> Path:
 def test_complete_video_has_the_design_fields(tmp_path: Path) -> None:
     _make(tmp_path, 3)
     state = compute_state(tmp_path, HASH)
-    assert state["last_stage"] == "transcript"
+    assert state["last_stage"] == "transcription"
     assert state["video_path"] == "/videos/talk.mp4"
     assert state["video_hash"] == HASH
     assert state["last_updated"]
     assert state["audio_extraction"] == {
+        "stage": "audio",
         "completed": True,
         "audio_path": str(tmp_path / HASH / "audio/audio.wav"),
         "duration": 2.0,
     }
-    # Each block under the stage's name and the design notes' name for it.
-    assert state["audio"] == state["audio_extraction"]
+    # Each block once, under the design notes' key where they name the stage.
+    assert "audio" not in state and "transcript" not in state
+    assert block(state, "audio") is state["audio_extraction"]
     t = state["transcription"]
-    assert t == state["transcript"]
     assert (t["completed"], t["segment_count"], t["word_count"], t["language"]) == (
         True,
         3,
@@ -96,7 +97,7 @@ def test_a_cut_off_artifact_is_not_taken_as_done(tmp_path: Path) -> None:
     state = compute_state(tmp_path, HASH)
     assert state["transcription"]["completed"] is False
     assert "unreadable" in state["transcription"]["error"]
-    assert state["last_stage"] == "audio"
+    assert state["last_stage"] == "audio_extraction"
 
 
 def test_nothing_done(tmp_path: Path) -> None:
@@ -110,20 +111,22 @@ def test_write_state_reads_its_own_folder(tmp_path: Path) -> None:
     folder = _make(tmp_path, 2)
     written = write_state(folder / "stage_state.json")
     assert json.loads((folder / "stage_state.json").read_text()) == written
-    assert written["last_stage"] == "audio"
-    assert written["stage"] == "stage_state"
+    assert written["last_stage"] == "audio_extraction"
+    assert written["stage"] == "state"
 
 
 def test_stage_lookup_by_any_of_its_names() -> None:
     for name in ("transcript", "transcription", "transcribe_audio", "plan_chunks"):
-        assert stages.stage(name).name == "transcript"
-    assert stages.stage("transcript").rule == "transcribe_audio"
-    assert stages.stage("ai_scoring").name == "scores"
-    with pytest.raises(KeyError, match="unknown stage"):
-        stages.stage("nope")
+        assert registry.stage(name).name == "transcript"
+    assert registry.stage("transcript").rule == "plan_chunks"
+    assert registry.stage("ai_scoring").name == "scores"
+    with pytest.raises(registry.UnknownStage, match="unknown stage 'nope'"):
+        registry.stage("nope")
 
 
-def test_scores_count_the_high_ones_at_the_given_threshold(tmp_path: Path) -> None:
+def test_scores_count_the_high_ones_at_the_selections_threshold(
+    tmp_path: Path,
+) -> None:
     folder = _make(tmp_path, 3)
     _artifact(folder / "segments/candidates.json", "segments",
               sentence_count=2, pause_count=1, candidate_count=3)  # fmt: skip
@@ -131,7 +134,14 @@ def test_scores_count_the_high_ones_at_the_given_threshold(tmp_path: Path) -> No
     data = fileio.artifact("scores", {"backend": "heuristic"}, {})
     data.update(scored_count=3, scores=scores)
     fileio.write_json(folder / "scores/scores.json", data)
-    assert compute_state(tmp_path, HASH, 6.0)["scores"]["high_quality_count"] == 2
-    assert compute_state(tmp_path, HASH, 7.0)["ai_scoring"]["high_quality_count"] == 1
-    # No threshold given: the schema's default (6.0), not a later stage's file.
-    assert compute_state(tmp_path, HASH)["scores"]["threshold"] == 6.0
+    # No selection yet: the schema's default threshold (6.0).
+    scored = compute_state(tmp_path, HASH)["ai_scoring"]
+    assert (scored["high_quality_count"], scored["threshold"]) == (2, 6.0)
+    assert "overall" not in scored  # the scores themselves stay in their file
+    _artifact(folder / "highlights/highlights.json", "highlights",
+              highlight_count=0, highlights=[])  # fmt: skip
+    selection = fileio.read_json(folder / "highlights/highlights.json")
+    selection["params"] = {"threshold": 7.0}
+    fileio.write_json(folder / "highlights/highlights.json", selection)
+    scored = compute_state(tmp_path, HASH)["ai_scoring"]
+    assert (scored["high_quality_count"], scored["threshold"]) == (1, 7.0)

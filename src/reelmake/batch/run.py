@@ -1,0 +1,332 @@
+"""A batch: what ``reelmake run`` asks for, how it is run, and what it gets back.
+
+:func:`run_batch` registers the videos, repairs what is damaged, plans, runs Snakemake
+(:mod:`reelmake.batch.process`) with a few lines per video on the console
+(:mod:`reelmake.batch.display`) and collects the outcome. The CLI turns its options into
+a :class:`RunRequest`, prints what it is told, and prints the :class:`RunResult`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from reelmake.batch import plan, store, summary
+from reelmake.batch.display import LiveOutput
+from reelmake.batch.lock import lock
+from reelmake.batch.process import (
+    SHARED_CACHE_ENV,
+    cancel_orphaned_slurm_jobs,
+    profile_args,
+    release_stale_snakemake_lock,
+)
+from reelmake.core import config
+from reelmake.core.errors import ReelmakeError
+from reelmake.core.hashing import FileKey
+from reelmake.pipeline import discovery, registry
+from reelmake.pipeline.state import compute_state
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One ``reelmake run``."""
+
+    workdir: Path
+    videos: Sequence[str]
+    cores: int
+    configfile: str | None = None
+    profile: str | None = None
+    until: str | None = None
+    # None: use what is cached; empty: run every stage again; else these stages
+    # (names, design-notes names or rules) and the ones after them.
+    no_cache: Sequence[str] | None = None
+    rescore: bool = False
+    shared_cache: str | None = None
+    dry_run: bool = False
+    verbose: bool = False
+    # Options for Snakemake itself, passed on as they are.
+    snakemake: Sequence[str] = ()
+
+
+@dataclass
+class RunResult:
+    """How a run went; ``code`` is the command's exit status."""
+
+    code: int
+    videos: list[discovery.Video] = field(default_factory=list)
+    problems: list[discovery.Problem] = field(default_factory=list)
+    rows: list[summary.Row] = field(default_factory=list)
+    summary_file: Path | None = None
+    # Videos not done (with ``until``: not done up to that stage).
+    not_done: int = 0
+    # Snakemake had nothing to do: every result was up to date.
+    up_to_date: bool = False
+
+
+class Listener(Protocol):
+    """Who hears about a run as it goes (the CLI prints it)."""
+
+    def error(self, text: str) -> None: ...
+
+    def warning(self, text: str) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+    def gave_up(self, text: str) -> None:
+        """Why nothing was run at all."""
+
+    def planned(self, batch: plan.BatchPlan) -> None: ...
+
+
+def results_of(workdir: Path) -> Path:
+    return workdir / "results"
+
+
+def run_batch(request: RunRequest, listener: Listener) -> RunResult:
+    """Register the videos, repair what is damaged, plan, run Snakemake and collect
+    the outcome. Holds the folder's run lock while it works."""
+    workdir = request.workdir.resolve()
+    results = results_of(workdir)
+    user = config.load_user(workdir, request.configfile)
+    settings, configs = user.settings, user.files
+    for note in user.notes:
+        listener.warning(note)
+    if request.until:
+        registry.stage(request.until, listed=True)  # an unknown name stops here
+    if plan.asks_model(settings, request.until) and not request.dry_run:
+        from reelmake.stages.scores.common import LLMOptions
+        from reelmake.stages.scores.llm import preflight
+
+        preflight(LLMOptions(**settings["scores"]["openai"]))
+    if request.rescore and settings["scores"]["backend"] != "openai":
+        raise ReelmakeError(
+            "--rescore asks the language model again; set scores.backend: openai"
+        )
+    forced = plan.forced_rules(request.no_cache, request.rescore)
+    paths, problems = discovery.discover(request.videos)
+    if not paths:
+        # Nothing to process: no lock and no results folder either.
+        for problem in problems:
+            listener.error(str(problem))
+        if problems:
+            listener.gave_up("no video left to process")
+        else:
+            listener.error("no videos to process; name video files, folders or "
+                           "glob patterns: reelmake run VIDEO...")  # fmt: skip
+        return RunResult(1, problems=problems)
+    with lock(results):
+        videos, unreadable = discovery.register(paths, results)
+        problems += unreadable
+        for problem in problems:
+            listener.error(str(problem))
+        if not videos:
+            if problems:
+                listener.gave_up("no video left to process")
+            else:
+                listener.error("no videos to process")
+            return RunResult(1, problems=problems)
+        states = {v.hash: _repaired(results, v, listener) for v in videos}
+        plans = {}
+        if any(state["last_stage"] for state in states.values()):
+            # What Snakemake itself would re-run, and why: the header then agrees
+            # with `reelmake status` and with what runs.
+            why = plan.snakemake_plan(
+                workdir, results, [v.hash for v in videos], configs
+            )
+            plans = {h: plan.stage_status(st, why, results) for h, st in states.items()}
+        listener.planned(plan.BatchPlan(videos, states, forced, plans))
+        _clear_leftovers(workdir, request.dry_run, listener)
+        keys = {v.hash: _file_key(v.path) for v in videos}
+        code, up_to_date = _run(
+            request, workdir, results, videos, configs, forced, listener
+        )
+    if request.dry_run:
+        return RunResult(code, videos, problems, up_to_date=up_to_date)
+    return _outcome(request, results, videos, problems, keys, code, up_to_date,
+                    listener)  # fmt: skip
+
+
+def _repaired(
+    results: Path, video: discovery.Video, listener: Listener
+) -> dict[str, Any]:
+    """A video's stage state, once its damaged files are removed (each named in a
+    warning) so that their stages run again; marks it as used now."""
+    state = compute_state(results, video.hash)
+    warnings = store.repair(results, video.hash, state)
+    for warning in warnings:
+        listener.warning(warning)
+    if warnings:
+        state = compute_state(results, video.hash)
+    store.touch_used(results, video.hash)
+    return state
+
+
+def _clear_leftovers(workdir: Path, dry_run: bool, listener: Listener) -> None:
+    """What an interrupted run left behind: Snakemake's lock, cluster jobs."""
+    if release_stale_snakemake_lock(workdir):
+        listener.note("released the lock left behind by an interrupted run")
+    if dry_run:
+        return
+    for line in cancel_orphaned_slurm_jobs(workdir):
+        if line.startswith("warning: "):
+            listener.warning(line.removeprefix("warning: "))
+        else:
+            listener.note(line)
+
+
+def _outcome(
+    request: RunRequest,
+    results: Path,
+    videos: list[discovery.Video],
+    problems: list[discovery.Problem],
+    keys: dict[str, FileKey | None],
+    code: int,
+    up_to_date: bool,
+    listener: Listener,
+) -> RunResult:
+    """After Snakemake: videos that changed meanwhile, failures, the batch table."""
+    changed = changed_during_run(videos, keys)
+    for problem in changed:
+        listener.error(str(problem))
+    problems += changed
+    # Not done, whatever its files say: the summary lists it with its problem.
+    gone = {p.path for p in changed}
+    videos = [v for v in videos if str(v.path) not in gone]
+    rows = summary.rows(results, videos)
+    for row in rows:
+        if row.status == "failed":
+            named = row.error if row.video in row.error else f"{row.video}: {row.error}"
+            listener.error(named)
+    target = summary.write_summary(results, videos, problems)
+    not_done = _not_done(rows, request.until)
+    if problems or not_done:
+        code = 1
+    return RunResult(code, videos, problems, rows, target, not_done, up_to_date)
+
+
+def _not_done(rows: Sequence[summary.Row], until: str | None) -> int:
+    """Videos not done (with ``until``: not done up to that stage)."""
+    if until is None:
+        return sum(r.status != "done" for r in rows)
+    order = [s.name for s in registry.LISTED]
+    wanted = order.index(registry.stage(until, listed=True).name)
+    return sum(
+        r.status == "failed"
+        or r.last_stage not in order
+        or order.index(r.last_stage) < wanted
+        for r in rows
+    )
+
+
+def _run(
+    request: RunRequest,
+    workdir: Path,
+    results: Path,
+    videos: Sequence[discovery.Video],
+    configs: Sequence[Path],
+    forced: list[str] | None,
+    listener: Listener,
+) -> tuple[int, bool]:
+    """Run Snakemake for the batch; its exit status, and whether it had nothing to
+    do."""
+    run: dict[str, Any] = {"rescore": request.rescore}
+    smk_args = ["--cores", str(request.cores), *request.snakemake]
+    shared = request.shared_cache or os.environ.get(SHARED_CACHE_ENV)
+    env = None
+    if shared:
+        # Snakemake's between-workflow cache; the model's answers go there too.
+        folder = Path(shared).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, SHARED_CACHE_ENV: str(folder)}
+        run["shared_cache"] = str(folder)
+        smk_args.append("--cache")
+    # The run writes the batch table itself once it has checked its videos.
+    run["summary"] = False
+    extra = plan.overlay(
+        results, [v.path for v in videos], [v.hash for v in videos], run
+    )
+    try:
+        smk_args += ["--configfile", *map(str, configs), str(extra)]
+        smk_args += profile_args(request.profile)
+        if request.dry_run:
+            smk_args.append("--dry-run")
+        if forced == []:
+            smk_args.append("--forceall")
+        elif forced:
+            smk_args += ["--forcerun", *forced]
+        live = LiveOutput(
+            request.verbose or request.dry_run, results, videos, env, listener.note
+        )
+        if not request.until:
+            code = live.run(workdir, smk_args)
+        else:
+            code = _run_until(workdir, results, videos, request.until, smk_args, live)
+        live.finish()
+    finally:
+        extra.unlink(missing_ok=True)
+    return code, live.up_to_date
+
+
+def _run_until(
+    workdir: Path,
+    results: Path,
+    videos: Sequence[discovery.Video],
+    until: str,
+    smk_args: list[str],
+    live: LiveOutput,
+) -> int:
+    """Run up to a stage by asking for its files (Snakemake's ``--until`` loses its
+    targets when a checkpoint updates the graph). The clips are known only after the
+    selection, so that stage takes two runs."""
+    stage = registry.stage(until, listed=True)
+    if stage.per_clip and not stage.fixed:
+        # Targets go before --configfile, which takes every word after it.
+        before = [
+            str(p) for v in videos for p in _stage_paths(results, v, "highlights")
+        ]
+        code = live.run(workdir, before + smk_args)
+        targets = [
+            str(p)
+            for v in videos
+            if registry.clip_names(results / v.hash) is not None
+            for p in _stage_paths(results, v, stage.name)
+        ]
+        if not targets:
+            return code
+        return max(code, live.run(workdir, targets + smk_args))
+    targets = [str(p) for v in videos for p in _stage_paths(results, v, stage.name)]
+    return live.run(workdir, targets + smk_args)
+
+
+def _stage_paths(results: Path, video: discovery.Video, name: str) -> list[Path]:
+    """A stage's files of one video, relative to the working folder as the rules
+    name them."""
+    folder = results / video.hash
+    clips = registry.clip_names(folder) or ()
+    paths = registry.results_of(registry.stage(name), folder, clips)
+    return [p.relative_to(results.parent) for p in paths.values()]
+
+
+def _file_key(path: Path) -> FileKey | None:
+    try:
+        return FileKey.of(path)
+    except OSError:
+        return None
+
+
+def changed_during_run(
+    videos: Sequence[discovery.Video], keys: dict[str, FileKey | None]
+) -> list[discovery.Problem]:
+    """Videos whose file is not what it was when the run began."""
+    return [
+        discovery.Problem(
+            str(v.path),
+            "changed while it was processed: its results may mix two versions; "
+            "run again to process it as it is now",
+        )
+        for v in videos
+        if _file_key(v.path) != keys[v.hash]
+    ]

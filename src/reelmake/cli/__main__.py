@@ -1,0 +1,7 @@
+"""``python -m reelmake.cli``: the ``reelmake`` command."""
+
+import sys
+
+from reelmake.cli import main
+
+sys.exit(main())

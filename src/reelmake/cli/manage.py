@@ -1,0 +1,144 @@
+"""``reelmake status``, ``clean``, ``gc`` and ``hash``: the results folder, looked at
+and tidied."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from reelmake.batch import plan, store
+from reelmake.batch.lock import lock
+from reelmake.batch.process import forget_records
+from reelmake.batch.run import results_of
+from reelmake.core import config
+from reelmake.core.errors import ReelmakeError
+from reelmake.core.hashing import INDEX_NAME, HashIndex, short
+from reelmake.pipeline import discovery, registry
+from reelmake.pipeline.state import compute_state
+
+
+def _index(results: Path) -> HashIndex:
+    return HashIndex(results / discovery.STATE_DIR / INDEX_NAME)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    workdir = Path(args.directory).resolve()
+    results = results_of(workdir)
+    user = config.load_user(workdir, args.configfile)
+    problems: list[discovery.Problem] = []
+    if args.videos:
+        paths, problems = discovery.discover(args.videos)
+        hashes = [short(_index(results).hash(p)) for p in paths]
+    else:
+        hashes = store.known_hashes(results)
+        if not hashes:
+            print("[]" if args.json else f"no results in {results}: no video has "
+                  "been processed here yet (reelmake run VIDEO)")  # fmt: skip
+            return 0
+    why = plan.snakemake_plan(workdir, results, hashes, user.files)
+    states = []
+    for h in hashes:
+        state = compute_state(results, h)
+        state["plan"] = plan.stage_status(state, why, results)
+        states.append(state)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(states, indent=2))
+    for state in [] if args.json else states:
+        last = state["last_stage"]
+        print(f"{state['video_path']}  [{state['video_hash']}]")
+        print(
+            f"  last completed stage: {registry.stage(last).name if last else 'none'}"
+        )
+        for s in registry.LISTED:
+            item = state["plan"][s.name]
+            reason = f" ({item['reason']})" if item["reason"] else ""
+            print(f"  {s.name:<18} {item['status']}{reason}")
+    return 1 if problems else 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    workdir = Path(args.directory).resolve()
+    results = results_of(workdir)
+    if not args.all and not args.videos:
+        raise ReelmakeError("name the videos to clean, or use --all")
+    if args.stage:
+        registry.stage(args.stage, listed=True)  # an unknown name stops here
+    with lock(results):
+        if args.all:
+            freed = store.folder_size(results) if results.exists() else 0
+            store.remove([results, workdir / ".snakemake" / "metadata"])
+            print(f"removed all results ({freed / 1e6:.1f} MB)")
+            return 0
+        paths, problems = discovery.discover(args.videos)
+        removed: list[Path] = []
+        for path in paths:
+            folder = results / short(_index(results).hash(path))
+            if args.stage:
+                files = store.stage_files(folder, registry.later(args.stage))
+            else:
+                files = [p for p in folder.rglob("*") if p.is_file() or p.is_symlink()]
+            freed = store.remove([folder] if not args.stage else files)
+            removed += files
+            what = f"{args.stage} and later stages" if args.stage else "all results"
+            print(f"{path}: removed {what} ({freed / 1e6:.1f} MB)")
+        forget_records(workdir, removed)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1 if problems else 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    workdir = Path(args.directory).resolve()
+    results = results_of(workdir)
+    settings = config.load_user(workdir, args.configfile).settings["gc"]
+    older = args.older_than or settings["older_than"]
+    size = args.max_size or settings["max_size"]
+    if older is None and size is None:
+        raise ReelmakeError(
+            "give --older-than and/or --max-size (or set gc: in config)"
+        )
+    if not store.known_hashes(results):
+        print(f"nothing to remove: no results in {results}")
+        return 0
+    with lock(results):
+        expired = store.plan_gc(
+            results,
+            store.parse_age(older) if older else None,
+            store.parse_size(size) if size else None,
+        )
+        if not expired:
+            limits = " and ".join(
+                text for text in (older and f"nothing unused for {older}",
+                                  size and f"the cache is within {size}") if text
+            )  # fmt: skip
+            print(f"nothing to remove: {limits}")
+        total = 0
+        for item in expired:
+            link = discovery.source_link(results, item.video_hash)
+            name = os.path.realpath(link) if link else "?"
+            verb = "would remove" if args.dry_run else "removing"
+            size_mb = item.size / 1e6
+            print(f"{verb} {item.video_hash} {name} ({size_mb:.1f} MB, {item.reason})")
+            if not args.dry_run:
+                folder = results / item.video_hash
+                files = [p for p in folder.rglob("*") if p.is_file()]
+                total += store.remove([folder])
+                forget_records(workdir, files)
+        if not args.dry_run:
+            print(f"freed {total / 1e6:.1f} MB from {len(expired)} video(s)")
+    return 0
+
+
+def cmd_hash(args: argparse.Namespace) -> int:
+    paths, problems = discovery.discover(args.videos)
+    results = results_of(Path(args.directory).resolve())
+    for path in paths:
+        print(f"{short(_index(results).hash(path))}  {path}")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
