@@ -285,7 +285,8 @@ def end_to_end(b: Bench) -> None:
     work.mkdir()
     shutil.copy(video, work / video.name)
     (work / "config.yaml").write_text(
-        "highlights:\n  threshold: 0\n  top_k: 10\n  min_gap: 0.5\n" + b.segment_config()
+        "highlights:\n  threshold: 0\n  top_k: 10\n  min_gap: 0.5\n"
+        + b.segment_config()
     )
     start = time.perf_counter()
     subprocess.run(reelmake("run", video.name, "--cores", "2"), cwd=work, env=ENV,
@@ -723,7 +724,7 @@ def render(b: Bench) -> None:
         clipping.cut_clip(
             video, work / "h.json", transcript, folder / "ingest" / "video.json",
             work / "one.mp4", work / "one.srt", work / "one.vtt",
-            work / "one.crop.json", clipping.ClipOptions(**options), threads=threads,
+            work / "one.crop.json", clipping.ClipOptions(**options, threads=threads),
         )  # fmt: skip
         return time.perf_counter() - began
 
@@ -867,7 +868,8 @@ def framing(b: Bench) -> None:
         clipping.cut_clip(
             video, work / "h.json", transcript, video_json, work / "c.mp4",
             work / "c.srt", work / "c.vtt", work / "c.crop.json",
-            clipping.ClipOptions(aspect="9:16", reframe=reframe_mode), 2, subjects,
+            clipping.ClipOptions(aspect="9:16", reframe=reframe_mode, threads=2),
+            subjects,
         )  # fmt: skip
         return time.perf_counter() - began
 

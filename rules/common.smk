@@ -14,7 +14,15 @@ from snakemake.exceptions import IncompleteCheckpointException
 from reelmake.batch import summary
 from reelmake.core import config as reelmake_config
 from reelmake.pipeline import discovery, job, registry
-from reelmake.pipeline.contract import Each, Ref, Results, Source, When, resolve
+from reelmake.pipeline.contract import (
+    Each,
+    Ref,
+    Results,
+    Source,
+    Timings,
+    When,
+    resolve,
+)
 
 # Sections renamed since (score: is now scores:, ...) still work, with a line.
 for line in reelmake_config.migrate(config):
@@ -146,13 +154,24 @@ def _open_items(path):
     return lambda wildcards: path.replace("{video_hash}", wildcards.video_hash)
 
 
+def _timings(wildcards):
+    """Every step's timing files of one video, by rule (an item as ``*``)."""
+    return {
+        s.rule: s.timing().format(video_hash=wildcards.video_hash, clip="*", chunk="*")
+        for s in registry.steps()
+    }
+
+
 def step_params(step):
     params = {}
     if step.options:
         params.update(resolve(step.options).from_config(config).params())
     params.update({name: resolve(ref) for name, ref in step.versions.items()})
     for name, ref in step.patterns.items():
-        params[name] = _open_items(pattern(ref.stage, ref.key))
+        if isinstance(ref, Timings):
+            params[name] = _timings
+        else:
+            params[name] = _open_items(pattern(ref.stage, ref.key))
     for name, rel in step.side.items():
         params[name] = _open_items(f"{RESULTS}/{{video_hash}}/{rel}")
     return params

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,8 @@ def _cut(
     out = folder / "c.mp4"
     cut_clip(
         video, highlight, transcript, video_json, out, folder / "c.srt",
-        folder / "c.vtt", folder / "c.crop.json", options, 2, subjects,
+        folder / "c.vtt", folder / "c.crop.json", replace(options, threads=2),
+        subjects,
     )  # fmt: skip
     return out
 

@@ -56,7 +56,7 @@ def _cut(source: Path, start: float, end: float, folder: Path, **options) -> Pat
     cut_clip(
         source, folder / "h.json", folder / "t.json", folder / "video.json", out,
         folder / "c.srt", folder / "c.vtt", folder / "c.crop.json",
-        ClipOptions(**options), threads=2,
+        ClipOptions(**options, threads=2),
     )  # fmt: skip
     return out
 

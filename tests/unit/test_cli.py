@@ -84,3 +84,39 @@ def test_until_names_a_stage_of_the_stage_state(tmp_path, capsys) -> None:
         assert code == 2
         assert f"unknown stage {name!r}" in capsys.readouterr().err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_bug_shows_its_traceback_and_says_it_is_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import reelmake.cli.manage
+
+    def broken(path: object) -> None:
+        raise KeyError("a key no user typed")
+
+    # A lookup inside a command that fails is the program's fault, not the user's.
+    monkeypatch.setattr(reelmake.cli.manage.discovery, "discover", broken)
+    assert main(["hash", "talk.mp4"]) == 70
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert "KeyError: 'a key no user typed'" in err
+    assert "this is a bug in reelmake" in err
+    # A user's unknown stage name stays one plain line.
+    assert main(["clean", "talk.mp4", "--stage", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown stage 'nope'") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["status", "clean", "gc", "estimate"])
+def test_commands_read_the_config_file_they_are_given(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "other.yaml"
+    bad.write_text("highlights:\n  threshold: 42\n")
+    args = [command, "-d", str(tmp_path), "--configfile", str(bad)]
+    args += {"clean": ["talk.mp4"], "estimate": ["talk.mp4"], "gc": ["--max-size",
+             "1G"]}.get(command, [])  # fmt: skip
+    assert main(args) == 2
+    assert f"{bad}: highlights.threshold: 42 is greater than the maximum of 10" in (
+        capsys.readouterr().err
+    )

@@ -66,6 +66,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
     results = results_of(workdir)
     if not args.all and not args.videos:
         raise ReelmakeError("name the videos to clean, or use --all")
+    # What is removed does not depend on settings, but a config given is checked.
+    config.load_user(workdir, args.configfile)
     if args.stage:
         registry.stage(args.stage, listed=True)  # an unknown name stops here
     with lock(results):

@@ -80,6 +80,12 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class Timings:
+    """Where every step's timing files lie (by rule, ``*`` for an item), for a
+    step that reports them: a param, like a :class:`Pattern`."""
+
+
+@dataclass(frozen=True)
 class Results:
     """Every result of every stage the stage state lists (the state's input)."""
 
@@ -134,7 +140,7 @@ class Step:
     names: str | None = None
     wildcards: tuple[str, ...] = ()
     run: tuple[str, ...] = ()
-    patterns: Mapping[str, Pattern] = field(default_factory=dict)
+    patterns: Mapping[str, Pattern | Timings] = field(default_factory=dict)
     side: Mapping[str, str] = field(default_factory=dict)
     versions: Mapping[str, str] = field(default_factory=dict)
     threads: int | str = 1

@@ -22,6 +22,7 @@ from reelmake.pipeline.contract import (
     Source,
     Stage,
     Step,
+    Timings,
     When,
 )
 
@@ -331,14 +332,12 @@ REGISTRY: tuple[Stage, ...] = (
                 },
                 outputs={"html": Out("report.html", report="Summaries")},
                 patterns={
-                    f"clip_{key}": Pattern(stage, key)
-                    for stage, key in (
-                        ("clips", "video"),
-                        ("clips", "srt"),
-                        ("clips", "crop"),
-                        ("metadata", "json"),
-                    )
-                },  # fmt: skip
+                    "clip_video": Pattern("clips", "video"),
+                    "clip_srt": Pattern("clips", "srt"),
+                    "clip_crop": Pattern("clips", "crop"),
+                    "clip_json": Pattern("metadata", "json"),
+                    "timings": Timings(),
+                },
                 local=True,
             ),
         ),

@@ -39,9 +39,9 @@ class AudioOptions(Options):
 
 def extract_audio(
     source: str | os.PathLike[str],
-    video_json: str | os.PathLike[str],
     audio: str | os.PathLike[str],
-    options: AudioOptions,
+    options: AudioOptions = AudioOptions(),
+    video_json: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Decode the first audio stream to mono 16-bit PCM WAV at the options' rate
     (``video_json``: the probe of the source, made first)."""

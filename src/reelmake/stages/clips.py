@@ -301,12 +301,12 @@ def cut_clip(
     description: str | os.PathLike[str],
     transcript: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
-    subjects: str | os.PathLike[str] | None,
     video: str | os.PathLike[str],
     srt: str | os.PathLike[str],
     vtt: str | os.PathLike[str],
     crop: str | os.PathLike[str],
     options: ClipOptions,
+    subjects: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Cut the clip that ``description`` (see :func:`highlights.description`) names
     to ``video``, with its caption files and ``crop``, the window it used

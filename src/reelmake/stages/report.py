@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import csv
+import glob
 import io
 import os
 import subprocess
@@ -97,10 +98,13 @@ def _caption_text(srt: Path) -> str:
     )
 
 
-def _timings(folder: Path) -> list[dict[str, Any]]:
+def _timings(timings: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Seconds, jobs and peak memory of each rule, from the timing files
+    ``timings`` names (a glob per rule)."""
     rows: dict[str, dict[str, Any]] = {}
-    for tsv in sorted((folder / "benchmarks").rglob("*.tsv")):
-        rule = tsv.parent.name if tsv.parent.name != "benchmarks" else tsv.stem
+    found = ((rule, Path(p)) for rule, pattern in timings.items()
+             for p in sorted(glob.glob(pattern)))  # fmt: skip
+    for rule, tsv in found:
         with open(tsv) as fh:
             row = next(csv.DictReader(fh, delimiter="\t"), None)
         if row is None:
@@ -127,9 +131,11 @@ def video_report(
     clip_srt: str,
     clip_crop: str,
     clip_json: str,
+    timings: Mapping[str, str],
 ) -> None:
     """Write the report of one video (``results``: every result, made first;
-    ``clip_*``: where each clip's files lie, ``{clip}`` open)."""
+    ``clip_*``: where each clip's files lie, ``{clip}`` open; ``timings``: each
+    rule's timing files, as globs)."""
     folder = Path(html).parent
     status = fileio.read_json(state)
     info = fileio.read_json(video_json)
@@ -171,7 +177,7 @@ def video_report(
                 threshold,
             ),
             clips=clips,
-            timings=_timings(folder),
+            timings=_timings(timings),
         )
     )
     fileio.write_text(html, page)
