@@ -72,6 +72,27 @@ def speak(
     return target
 
 
+def portrait() -> Path:
+    """A photograph of a person that ships with matplotlib (Grace Hopper, from its
+    sample data): the demo's speaker."""
+    from matplotlib import cbook
+
+    return Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+def make_demo(target: Path, paragraphs: Sequence[str] = ()) -> Path:
+    """The demo talk: a person at 1080p, off-centre, speaking ``paragraphs`` (the
+    demo script by default)."""
+    return make_talk(
+        target,
+        list(paragraphs) or list(DEMO_SCRIPT),
+        size="1920x1080",
+        picture=portrait(),
+        preset="veryfast",
+        keyframe_seconds=2.0,
+    )[0]
+
+
 def make_video(
     target: Path, paragraphs: Sequence[str] | None = None, **options: Any
 ) -> Path:
@@ -102,12 +123,15 @@ def make_talk(
     voices: Sequence[str] | None = None,
     preset: str = "ultrafast",
     keyframe_seconds: float | None = None,
+    picture: Path | None = None,
 ) -> tuple[Path, list[tuple[float, float]]]:
     """:func:`make_video`, also returning where each paragraph is spoken (start and
     end in seconds); paragraph ``i`` is spoken in ``voices[i]`` when given.
 
     ``preset`` is x264's (``veryfast`` writes B-frames, as cameras and editors do);
-    ``keyframe_seconds`` puts a keyframe exactly that often, as streaming encoders do.
+    ``keyframe_seconds`` puts a keyframe exactly that often, as streaming encoders do;
+    ``picture``: a photograph shown right of centre, two thirds of the frame tall, on
+    a plain backdrop (else a test pattern).
     """
     keys = (
         ["-g", str(round(keyframe_seconds * fps)), "-keyint_min",
@@ -119,7 +143,22 @@ def make_talk(
     spans: list[tuple[float, float]] = []
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"]
+        if picture is None:
+            inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"]
+            picture_args: list[str] = []
+        else:
+            width, height = (int(v) for v in size.split("x"))
+            tall = round(height * 2 / 3) // 2 * 2
+            inputs = [
+                "-f", "lavfi", "-i", f"color=c=0x22313f:size={size}:rate={fps}",
+                "-loop", "1", "-framerate", str(fps), "-i", str(picture),
+            ]  # fmt: skip
+            picture_args = [
+                "-filter_complex",
+                f"[1:v]scale=-2:{tall}[p];[0:v][p]overlay=x={round(width * 0.58)}:"
+                f"y={(height - tall) // 2}:shortest=1,format=yuv420p[v]",
+                "-map", "[v]",
+            ]  # fmt: skip
         if paragraphs:
             parts = [
                 speak(p, Path(tmp) / f"p{i}.wav", voice=voices[i] if voices else None)
@@ -152,10 +191,16 @@ def make_talk(
             ["-c:a", "aac", "-b:a", "64k"] if (paragraphs or audio) else ["-an"]
         )
         flags = ["-movflags", "+faststart"] if faststart else []
+        audio_input = "1" if picture is None else "2"
+        maps = picture_args + (
+            ["-map", f"{audio_input}:a"]
+            if picture_args and (paragraphs or audio)
+            else []
+        )
         subprocess.run(
             [tool("ffmpeg"), "-nostdin", "-v", "error", "-y", *inputs, *duration,
-             "-c:v", "libx264", "-preset", preset, *keys, "-pix_fmt", "yuv420p",
-             *audio_codec, *flags, str(target)],
+             *maps, "-c:v", "libx264", "-preset", preset, *keys,
+             "-pix_fmt", "yuv420p", *audio_codec, *flags, str(target)],
             check=True,
         )  # fmt: skip
     return target, spans

@@ -150,13 +150,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from reelmake.cli.demo import DEMO_SCRIPT, make_video
+    from reelmake.cli.demo import make_demo
 
     workdir = Path(args.directory).resolve()
     video = workdir / "demo-talk.mp4"
     if not video.is_file():
-        print(f"generating a demo video with ffmpeg and espeak-ng: {video}")
-        make_video(video, DEMO_SCRIPT)
+        print(f"generating a demo talk with ffmpeg and espeak-ng: {video}")
+        make_demo(video)
     request = run.RunRequest(workdir, [str(video)], cores=args.cores)
     result = run.run_batch(request, Printer())
     print_result(result, run.results_of(workdir))

@@ -68,12 +68,18 @@ def run_timed(
     (a result taken from the cache has no timing), so every job times itself; a
     cache hit leaves no timing file behind.
     """
-    start = time.monotonic()
+
+    def cpu_seconds() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    start, cpu_before = time.monotonic(), cpu_seconds()
     run(log_files, func, **kwargs)
     seconds = time.monotonic() - start
+    cpu = cpu_seconds() - cpu_before
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     # ru_maxrss is in KiB on Linux; Snakemake reports MB.
     rss_mb = max(own.ru_maxrss, children.ru_maxrss) / 1024
     clock = time.strftime("%H:%M:%S", time.gmtime(seconds))

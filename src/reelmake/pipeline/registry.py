@@ -213,24 +213,37 @@ REGISTRY: tuple[Stage, ...] = (
     Stage(
         "clips",
         (
+            # Everything a clip's render does, decided offline: its edit plan.
             Step(
-                "cut_clip",
-                "clips:cut_clip",
-                "cutting clips",
+                "plan_clip",
+                "clips.plan:plan_clip",
+                "planning clips",
                 inputs={
                     "source": Source(),
                     "description": Ref("highlights", "description"),
                     "transcript": Ref("transcript", "transcript"),
+                    "audio": Ref("audio", "audio"),
                     "video_json": Ref("ingest", "video_json"),
                     "subjects": When("framing:needs_faces", Ref("framing", "subjects")),
                 },
                 outputs={
-                    "video": Out("clips/{clip}.mp4", report="Clips", caption="clip"),
+                    "plan": Out("clips/{clip}.plan.json"),
                     "srt": Out("clips/{clip}.srt"),
                     "vtt": Out("clips/{clip}.vtt"),
-                    "crop": Out("clips/{clip}.crop.json"),
                 },
-                options="clips:ClipOptions",
+                options="clips.plan:PlanOptions",
+                per="clip",
+                local=True,
+            ),
+            Step(
+                "render_clip",
+                "clips.render:render_clip",
+                "rendering clips",
+                inputs={"source": Source(), "plan": Ref("clips", "plan")},
+                outputs={
+                    "video": Out("clips/{clip}.mp4", report="Clips", caption="clip"),
+                },
+                options="clips.render:RenderOptions",
                 per="clip",
                 threads="clips.threads",
                 fill_cores=True,
@@ -246,7 +259,10 @@ REGISTRY: tuple[Stage, ...] = (
                 "write_clip_metadata",
                 "metadata:write_clip_metadata",
                 "writing clip metadata",
-                inputs={"highlights": Ref("highlights", "highlights")},
+                inputs={
+                    "highlights": Ref("highlights", "highlights"),
+                    "plan": Ref("clips", "plan"),
+                },
                 outputs={"json": Out("metadata/{clip}.json")},
                 patterns={
                     "mp4": Pattern("clips", "video"),
@@ -305,12 +321,12 @@ REGISTRY: tuple[Stage, ...] = (
                     "source": Source(),
                     "highlights": Ref("highlights", "highlights"),
                     "video_json": Ref("ingest", "video_json"),
-                    "crops": Each("clips", "crop"),
+                    "plans": Each("clips", "plan"),
                 },
                 outputs={
                     ext: Out(f"export/timeline.{ext}") for ext in ("otio", "edl", "xml")
                 },
-                patterns={"crop": Pattern("clips", "crop")},
+                patterns={"plan": Pattern("clips", "plan")},
                 local=True,
             ),
         ),
@@ -334,7 +350,7 @@ REGISTRY: tuple[Stage, ...] = (
                 patterns={
                     "clip_video": Pattern("clips", "video"),
                     "clip_srt": Pattern("clips", "srt"),
-                    "clip_crop": Pattern("clips", "crop"),
+                    "clip_plan": Pattern("clips", "plan"),
                     "clip_json": Pattern("metadata", "json"),
                     "timings": Timings(),
                 },

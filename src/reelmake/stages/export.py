@@ -20,11 +20,13 @@ def build_timeline(
     highlights: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
     source: str | os.PathLike[str],
-    crops: str | None = None,
+    plan: str,
     here: str | os.PathLike[str] = ".",
 ) -> object:
-    """The clips as one track over the source; ``crops``: where each clip's crop
-    record lies (a path holding ``{clip}``), named relative to the folder ``here``."""
+    """The clips as one track over the source: each clip's kept ranges (see its
+    edit plan, at ``plan`` with ``{clip}`` open) as clips of their own, named by the
+    clip's rank and title (``01-title``, then ``01-title (2)``...), with the plan's
+    path relative to the folder ``here``."""
     import opentimelineio as otio
 
     info = fileio.read_json(video_json)
@@ -41,27 +43,38 @@ def build_timeline(
     timeline = otio.schema.Timeline(name=f"reelmake highlights: {Path(real).name}")
     track = otio.schema.Track(name="highlights", kind=otio.schema.TrackKind.Video)
     for h in load_highlights(highlights):
-        # The same frame rounding as cut_clip, so the EDL matches the clip files.
-        first, last = round(h.start * rate), round(h.end * rate)
-        about: dict[str, object] = {"rank": h.rank, "score": h.overall,
-                                    "title": h.title}  # fmt: skip
-        if crops:
-            # The crop window of every frame (a vertical clip that follows its
-            # speaker), relative to this timeline.
-            crop = crops.replace("{clip}", h.clip)
-            about["crop_path"] = os.path.relpath(crop, here)
-        clip = otio.schema.Clip(
-            name=h.ranked or h.clip,
-            media_reference=reference.clone(),
-            source_range=otio.opentime.TimeRange(
-                otio.opentime.RationalTime(first, rate),
-                otio.opentime.RationalTime(last - first, rate),
-            ),
-            metadata={"reelmake": about},
-        )
-        track.append(clip)
+        path = plan.replace("{clip}", h.clip)
+        ranges = _ranges(path, h.start, h.end)
+        for part, (a, b) in enumerate(ranges, 1):
+            # The same frame rounding as the plan, so the EDL matches the clips.
+            first, last = round(a * rate), round(b * rate)
+            about: dict[str, object] = {
+                "clip": h.clip, "rank": h.rank, "score": h.overall, "title": h.title,
+                "part": part, "parts": len(ranges),
+                "plan": os.path.relpath(path, here),
+            }  # fmt: skip
+            name = h.ranked or h.clip
+            track.append(
+                otio.schema.Clip(
+                    name=name if part == 1 else f"{name} ({part})",
+                    media_reference=reference.clone(),
+                    source_range=otio.opentime.TimeRange(
+                        otio.opentime.RationalTime(first, rate),
+                        otio.opentime.RationalTime(last - first, rate),
+                    ),
+                    metadata={"reelmake": about},
+                )
+            )
     timeline.tracks.append(track)
     return timeline
+
+
+def _ranges(plan: str, start: float, end: float) -> list[tuple[float, float]]:
+    """A clip's kept ranges from its plan (its whole span when it has none yet)."""
+    try:
+        return [(float(a), float(b)) for a, b in fileio.read_json(plan)["ranges"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [(start, end)]
 
 
 def _smpte_rate(timeline: object) -> bool:
@@ -76,17 +89,17 @@ def export_timeline(
     source: str | os.PathLike[str],
     highlights: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
-    crops: Sequence[str | os.PathLike[str]],
+    plans: Sequence[str | os.PathLike[str]],
     otio: str | os.PathLike[str],
     edl: str | os.PathLike[str],
     xml: str | os.PathLike[str],
-    crop: str,
+    plan: str,
 ) -> None:
-    """The clips as an OTIO timeline, a CMX 3600 EDL and an FCP XML (``crops``: the
-    clips' crop records, made first; ``crop``: where each lies, ``{clip}`` open)."""
+    """The clips as an OTIO timeline, a CMX 3600 EDL and an FCP XML (``plans``: the
+    clips' edit plans, made first; ``plan``: where each lies, ``{clip}`` open)."""
     import opentimelineio
 
-    timeline = build_timeline(highlights, video_json, source, crop, Path(otio).parent)
+    timeline = build_timeline(highlights, video_json, source, plan, Path(otio).parent)
     name = timeline.name  # type: ignore[attr-defined]
     clips = timeline.find_clips()  # type: ignore[attr-defined]
     # EDL and FCP XML speak SMPTE timecode; other rates (15 fps screen recordings,

@@ -528,6 +528,69 @@ def _choose(
     return chosen
 
 
+def _on_time(
+    picks: list[int | None],
+    begins: float,
+    sf: float,
+    turns: Sequence[float],
+    hold: int,
+) -> list[int | None]:
+    """Each switch of speaker moved back to the last turn (a word after a pause)
+    before it, no further than the hold time and never before the previous switch:
+    the crop arrives as the new speaker begins, not once their mouth has shown it."""
+    out = list(picks)
+    previous = 0
+    for j in range(1, len(out)):
+        if out[j] is None or out[j - 1] is None or out[j] == out[j - 1]:
+            continue
+        at = begins + j / sf
+        near = [s for s in turns if at - hold / sf <= s <= at]
+        if near:
+            back = max(previous + 1, math.floor((max(near) - begins) * sf))
+            for m in range(back, j):
+                out[m] = out[j]
+        previous = j
+    return out
+
+
+def choose_layout(
+    subjects: dict[str, Any] | None,
+    start: float,
+    end: float,
+    crop_width: int,
+) -> tuple[str, list[int], str]:
+    """``single``, or ``split`` with the two faces to show (left one first), and why:
+    two faces both seen most of the clip, both speaking, too far apart for one
+    window of ``crop_width`` to hold them."""
+    if subjects is None:
+        return "single", [], "no faces tracked"
+    sf = float(subjects["sample_fps"])
+    n = int(subjects["samples"])
+    first = max(0, min(n - 1, math.floor(start * sf)))
+    last = max(first, min(n - 1, math.ceil(end * sf)))
+    span = last - first + 1
+    loud = _speech_gate(subjects["loudness"])
+    tracks = load_tracks(subjects)
+    speaking = _speaking(tracks, loud, first, last, 1)
+    seen = []
+    for t in tracks:
+        boxes = [t.box_at(i) for i in range(first, last + 1)]
+        found = [b for b in boxes if b is not None]
+        if len(found) >= 0.5 * span:
+            centre = sum(b[0] + b[2] / 2 for b in found) / len(found)
+            seen.append((t.id, centre, sum(speaking[t.id])))
+    if len(seen) < 2:
+        return "single", [], f"{len(seen)} face(s) seen through the clip"
+    total = sum(s for _, _, s in seen) or 1.0
+    talking = sorted((s for s in seen if s[2] >= 0.2 * total), key=lambda s: -s[2])
+    if len(talking) < 2:
+        return "single", [], "one of the faces does the talking"
+    a, b = sorted(talking[:2], key=lambda s: s[1])
+    if b[1] - a[1] < 0.75 * crop_width:
+        return "single", [], "the two speakers fit one window"
+    return "split", [a[0], b[0]], "two people talk and do not fit one window"
+
+
 def _smooth(values: list[float], window: int, step: float) -> list[float]:
     """Centred moving average, then at most ``step`` of movement per sample."""
     if not values:
@@ -551,8 +614,14 @@ def plan_crop(
     crop: tuple[int, int],
     frame: tuple[int, int],
     options: FrameOptions,
+    follow: int | None = None,
+    turns: Sequence[float] = (),
 ) -> CropPath:
-    """The crop window of every frame of the clip ``[start, end)``."""
+    """The crop window of every frame of the clip ``[start, end)``: on ``follow``
+    alone when given (a pane of a split screen), else on the speaker. ``turns``:
+    the times a speaker may start talking (a word after a pause); a switch of
+    speaker moves back to the last of them before it, since the mouth of the new
+    speaker shows it only after a while."""
     width, height = frame
     cw, ch = crop
     frames_n = max(1, round((end - start) * fps))
@@ -574,7 +643,7 @@ def plan_crop(
     n = int(subjects["samples"])
     first = max(0, min(n - 1, math.floor(start * sf)))
     last = max(first, min(n - 1, math.ceil(end * sf)))
-    tracks = load_tracks(subjects)
+    tracks = [t for t in load_tracks(subjects) if follow is None or t.id == follow]
     loud = _speech_gate(subjects["loudness"])
     window = max(1, round(options.smoothing_seconds * sf))
     hold = max(1, round(options.switch_hold_seconds * sf))
@@ -595,6 +664,7 @@ def plan_crop(
         # One shot: the path restarts at its start, and at each change of face.
         picks = _choose(present[k:end_k], {t: s[k:end_k] for t, s in speaking.items()},
                         hold)  # fmt: skip
+        picks = _on_time(picks, (first + k) / sf, sf, turns, hold)
         for j, stop, who in _runs(picks):
             xs, ys = [], []
             for m in range(j, stop):

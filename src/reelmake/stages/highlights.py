@@ -91,7 +91,7 @@ class Highlight:
 
 # The format of a clip's description; a new one re-cuts every clip (its digest is
 # part of every clip's name).
-DESCRIPTION_VERSION = 2
+DESCRIPTION_VERSION = 3
 
 
 def clip_key(start: float, end: float) -> str:
@@ -187,6 +187,8 @@ def description(h: Highlight) -> dict[str, Any]:
         "end": h.end,
         "speech_start": h.speech_start,
         "speech_end": h.speech_end,
+        "title": h.title,
+        "hook": h.hook,
     }
 
 

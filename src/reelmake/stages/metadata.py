@@ -64,6 +64,25 @@ def clip_metadata(h: Highlight, files: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def edit_facts(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """What the edit plan made of the clip: its length once trimmed, the ranges of
+    the source it keeps, its picture and the loudness measured before levelling."""
+    loud = plan["audio"].get("loudness")
+    return {
+        "duration": plan["duration"],
+        "ranges": plan["ranges"],
+        "size": [plan["output"]["width"], plan["output"]["height"]],
+        "layout": plan["layout"]["kind"],
+        "loudness": (
+            {"target_lufs": loud["target"], "true_peak_dbtp": loud["true_peak"],
+             "measured_lufs": loud["measured_lufs"],
+             "measured_true_peak_dbtp": loud["measured_true_peak"],
+             "gain_db": loud["gain_db"]}
+            if loud else None
+        ),
+    }  # fmt: skip
+
+
 CSV_FIELDS = ("rank", "clip", "title", "score", "source_start", "source_end",
               "duration", "reason", "hashtags", "description", "video",
               "ranked_video")  # fmt: skip
@@ -96,6 +115,7 @@ class CopyOptions(Options):
 
 def write_clip_metadata(
     highlights: str | os.PathLike[str],
+    plan: str | os.PathLike[str],
     clip: str,
     json: str | os.PathLike[str],
     mp4: str,
@@ -104,8 +124,9 @@ def write_clip_metadata(
     options: CopyOptions,
     shared_cache: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """The JSON a creator needs to post one clip (``mp4``, ``srt``, ``vtt``: where
-    the clip's files lie, ``{clip}`` open); with the language model on, its title,
+    """The JSON a creator needs to post one clip (``plan``: its edit plan; ``mp4``,
+    ``srt``, ``vtt``: where the clip's files lie, ``{clip}`` open); with the
+    language model on, its title,
     description and hashtags come from it, through its answer store (or
     ``shared_cache``'s)."""
     chosen = load_highlights(highlights)
@@ -117,6 +138,7 @@ def write_clip_metadata(
              for ext, path in (("mp4", mp4), ("srt", srt), ("vtt", vtt))}  # fmt: skip
     data = fileio.artifact("metadata", {"llm": bool(llm)}, fileio.versions())
     data.update(clip_metadata(h, files))
+    data.update(edit_facts(fileio.read_json(plan)))
     data["copy_backend"] = "heuristic"
     if llm:
         from reelmake.stages.scores.llm import clip_copies

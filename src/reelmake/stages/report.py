@@ -129,7 +129,7 @@ def video_report(
     html: str | os.PathLike[str],
     clip_video: str,
     clip_srt: str,
-    clip_crop: str,
+    clip_plan: str,
     clip_json: str,
     timings: Mapping[str, str],
 ) -> None:
@@ -145,9 +145,9 @@ def video_report(
     threshold = float(chosen["params"]["threshold"])
     clips = []
     for h in chosen["highlights"]:
-        video, srt, crop, meta = (
+        video, srt, plan, meta = (
             Path(p.replace("{clip}", h["clip"]))
-            for p in (clip_video, clip_srt, clip_crop, clip_json)
+            for p in (clip_video, clip_srt, clip_plan, clip_json)
         )
         clips.append(
             {
@@ -156,7 +156,7 @@ def video_report(
                 "video": os.path.relpath(video, folder),
                 "thumbnail": thumbnail(video, at=min(1.0, h["duration"] / 2)),
                 "captions": _caption_text(srt),
-                "framing": _framing(crop),
+                "framing": _framing(plan),
             }
         )
     page = (
@@ -236,19 +236,23 @@ def batch_report(
     fileio.write_text(target, page)
 
 
-def _framing(crop: Path) -> str:
-    """How a clip was framed, in words, from the window it used."""
+def _framing(plan: Path) -> str:
+    """How a clip was framed and trimmed, in words, from its edit plan."""
     try:
-        data = fileio.read_json(crop)
-    except (OSError, ValueError):
+        data = fileio.read_json(plan)
+        layout, ranges = data["layout"], data["ranges"]
+        span = data["span"][1] - data["span"][0]
+    except (OSError, ValueError, KeyError, TypeError):
         return ""
-    mode = data.get("mode")
-    if mode == "face":
-        return f"framed on the speaker: {data.get('reason', '')}"
-    if mode in ("centre", "fit"):
-        shape = "centre crop" if mode == "centre" else "whole frame fitted"
-        return f"{shape} ({data.get('reason', '')})"
-    return ""
+    shape = {
+        "single": "framed on the speaker",
+        "split": "split screen, one speaker above the other",
+        "fit": "whole frame fitted",
+        "source": "the source's picture",
+    }.get(layout["kind"], layout["kind"])
+    cut = span - data["duration"]
+    trimmed = f"; {cut:.1f} s of pauses and hesitations cut" if cut > 0.05 else ""
+    return f"{shape} ({layout['reason']}){trimmed}, {len(ranges)} range(s)"
 
 
 # Words a person reads instead of the names in our files.
