@@ -20,6 +20,7 @@ from reelmake.pipeline.contract import (
     Results,
     Source,
     Timings,
+    UserFile,
     When,
     resolve,
 )
@@ -133,7 +134,19 @@ def step_inputs(step):
             )
         elif isinstance(kind, Results):
             out[name] = get_stage_files
+        elif isinstance(kind, UserFile):
+            out[name] = _user_file(kind.name)
     return out
+
+
+def _user_file(name):
+    """A person's file in the video's folder, when it is there."""
+
+    def found(wildcards):
+        path = RESULTS / wildcards.video_hash / name
+        return str(path) if path.is_file() else []
+
+    return found
 
 
 def step_outputs(step):

@@ -31,9 +31,9 @@ def test_exports_at_smpte_and_other_rates(tmp_path: Path, fps: float) -> None:
 
     highlights, video, source = _inputs(tmp_path, fps)
     out = {ext: tmp_path / f"timeline.{ext}" for ext in ("otio", "edl", "xml")}
-    crop = str(tmp_path / "clips" / "{clip}.crop.json")
-    export_timeline(source=source, highlights=highlights, video_json=video, crops=[],
-                    crop=crop, **out)  # fmt: skip
+    plan = str(tmp_path / "clips" / "{clip}.plan.json")
+    export_timeline(source=source, highlights=highlights, video_json=video, plans=[],
+                    plan=plan, **out)  # fmt: skip
     (clip,) = otio.adapters.read_from_file(str(out["otio"])).find_clips()
     assert clip.source_range.start_time.value == round(10.02 * fps)
     assert clip.source_range.end_time_exclusive().value == round(25.5 * fps)

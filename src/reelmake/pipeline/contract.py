@@ -71,6 +71,14 @@ class When:
 
 
 @dataclass(frozen=True)
+class UserFile:
+    """A file a person keeps in the video's folder (``decisions.yaml``), read when
+    it is there: its appearing, changing or going re-runs the step."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Pattern:
     """Where another step's per-clip file lies, ``{clip}`` left open: a path to name
     or to read when it is there, not something to wait for (passed as a param)."""
@@ -90,7 +98,7 @@ class Results:
     """Every result of every stage the stage state lists (the state's input)."""
 
 
-Input = Source | Ref | Each | When | Results
+Input = Source | Ref | Each | When | UserFile | Results
 
 
 # -- outputs ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from reelmake.core import fileio
 from reelmake.core.config import RunSettings
 from reelmake.core.errors import ReelmakeError
 from reelmake.pipeline import registry
-from reelmake.pipeline.contract import Each, Results, Step, When, resolve
+from reelmake.pipeline.contract import Each, Results, Step, UserFile, When, resolve
 
 
 def setup_logging(log_files: Sequence[str]) -> None:
@@ -101,7 +101,7 @@ def arguments(step: Step, job: Any) -> dict[str, Any]:
         value = getattr(job.input, name)
         if isinstance(kind, Each | Results):
             kwargs[name] = [str(v) for v in value]
-        elif isinstance(kind, When):
+        elif isinstance(kind, When | UserFile):
             kwargs[name] = str(value) if value else None
         else:
             kwargs[name] = str(value)

@@ -23,8 +23,12 @@ from reelmake.pipeline.contract import (
     Stage,
     Step,
     Timings,
+    UserFile,
     When,
 )
+
+# A person's decisions on a video's clips, in its folder (see stages.decisions).
+DECISIONS = "decisions.yaml"
 
 REGISTRY: tuple[Stage, ...] = (
     Stage(
@@ -107,14 +111,27 @@ REGISTRY: tuple[Stage, ...] = (
                         report="Transcripts",
                         caption="transcript",
                     ),
-                    "srt": Out("transcript/transcript.srt"),
-                    "vtt": Out("transcript/transcript.vtt"),
                 },
                 options="transcript:TranscribeOptions",
                 run=("model_cache",),
                 threads="transcript.threads",
                 resources={"mem_mb": 2000, "gpu": "transcript.gpus"},
                 shared=True,
+            ),
+            # The whole video's captions, with the words a person corrected.
+            Step(
+                "write_captions",
+                "transcript:write_captions",
+                "writing captions",
+                inputs={
+                    "transcript": Ref("transcript", "transcript"),
+                    "decisions_file": UserFile(DECISIONS),
+                },
+                outputs={
+                    "srt": Out("transcript/transcript.srt"),
+                    "vtt": Out("transcript/transcript.vtt"),
+                },
+                local=True,
             ),
         ),
         summary="transcript:summary",
@@ -174,7 +191,10 @@ REGISTRY: tuple[Stage, ...] = (
                 inputs={
                     "candidates": Ref("segments", "candidates"),
                     "scores": Ref("scores", "scores"),
+                    "transcript": Ref("transcript", "transcript"),
                     "video_json": Ref("ingest", "video_json"),
+                    # A person's decisions on the clips, honoured on every run.
+                    "decisions_file": UserFile(DECISIONS),
                 },
                 outputs={"highlights": Out("highlights/highlights.json")},
                 side={"description": "highlights/clips/{clip}.json"},
@@ -221,7 +241,6 @@ REGISTRY: tuple[Stage, ...] = (
                 inputs={
                     "source": Source(),
                     "description": Ref("highlights", "description"),
-                    "transcript": Ref("transcript", "transcript"),
                     "audio": Ref("audio", "audio"),
                     "video_json": Ref("ingest", "video_json"),
                     "subjects": When("framing:needs_faces", Ref("framing", "subjects")),
@@ -249,7 +268,7 @@ REGISTRY: tuple[Stage, ...] = (
                 fill_cores=True,
             ),
         ),
-        summary="clips:summary",
+        summary="clips.plan:summary",
         config="clips",
     ),
     Stage(

@@ -20,7 +20,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -28,8 +28,10 @@ import xxhash
 
 from reelmake.core import config, fileio
 from reelmake.core.options import Options
+from reelmake.stages import decisions
 from reelmake.stages.scores.common import Score, load_scores
 from reelmake.stages.segments import Candidate, SegmentOptions, load_candidates
+from reelmake.stages.transcript import Word, load_transcript
 
 # The label results of this stage carried before it took its name.
 FORMER = ("selection",)
@@ -83,6 +85,11 @@ class Highlight:
     text: str
     backend: str
     ranked: str = ""  # rank and title: "01-the-best-clip"
+    # What a person decided of it: "approved", "added", "edited" or "" (none).
+    decision: str = ""
+    hashtags: list[str] | None = None
+    # The span the selection gave it before a person moved its start or end.
+    selected: list[float] | None = None
 
     @property
     def duration(self) -> float:
@@ -131,16 +138,23 @@ def select(
     scores: Sequence[Score],
     options: SelectOptions,
     video_duration: float,
+    exclude: Sequence[tuple[float, float]] = (),
+    slots: int | None = None,
 ) -> list[Highlight]:
     """Greedy by score: a candidate is kept when it is in the length band, above the
-    threshold, and at least ``min_gap`` away from every better one kept before it."""
+    threshold, and at least ``min_gap`` away from every better one kept before it
+    and from the spans of ``exclude`` (clips a person rejected or kept themselves);
+    at most ``slots`` of them (default: ``top_k``)."""
     by_id = {c.id: c for c in candidates}
     ranked = sorted(
         (s for s in scores if s.id in by_id and s.overall >= options.threshold),
         key=lambda s: (-s.overall, s.start, s.id),
     )
+    room = options.top_k if slots is None else slots
     kept: list[tuple[Score, Candidate, float, float]] = []
     for s in ranked:
+        if len(kept) >= room:
+            break
         c = by_id[s.id]
         if not options.min_seconds <= c.duration <= options.max_seconds:
             continue
@@ -148,37 +162,149 @@ def select(
         if any(
             start < k_end + options.min_gap and k_start < end + options.min_gap
             for _, _, k_start, k_end in kept
-        ):
+        ) or any(_same_clip((start, end), span) for span in exclude):
             continue
         kept.append((s, c, start, end))
-        if len(kept) == options.top_k:
-            break
-    out = []
-    for rank, (s, c, start, end) in enumerate(kept, 1):
-        out.append(
-            Highlight(
-                rank=rank,
-                id=s.id,
-                clip=clip_key(start, end),
-                start=start,
-                end=end,
-                speech_start=c.start,
-                speech_end=c.end,
-                overall=s.overall,
-                subscores=s.subscores,
-                reason=s.reason,
-                title=s.title,
-                hook=s.hook,
-                text=c.text,
-                backend=s.backend,
-                ranked=f"{rank:02d}-{slugify(s.title)}",
-            )
+    return [
+        Highlight(
+            rank=rank,
+            id=s.id,
+            clip=clip_key(start, end),
+            start=start,
+            end=end,
+            speech_start=c.start,
+            speech_end=c.end,
+            overall=s.overall,
+            subscores=s.subscores,
+            reason=s.reason,
+            title=s.title,
+            hook=s.hook,
+            text=c.text,
+            backend=s.backend,
+            ranked=f"{rank:02d}-{slugify(s.title)}",
         )
-    return out
+        for rank, (s, c, start, end) in enumerate(kept, 1)
+    ]
 
 
-def description(h: Highlight) -> dict[str, Any]:
-    """What cutting one clip needs, and nothing that changes with its rank."""
+def _same_clip(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Whether two spans are one clip: they share half of the shorter one."""
+    shared = decisions.overlap(a, b)
+    return shared >= decisions.SAME_CLIP * max(min(a[1] - a[0], b[1] - b[0]), 1e-6)
+
+
+def _snap_to_words(
+    span: tuple[float, float], words: Sequence[Word], options: SelectOptions
+) -> tuple[float, float, float, float] | None:
+    """A span a person chose, on word boundaries: its first word's start and last
+    word's end (the nearest), padded inside the pauses around them as the selection
+    pads its own clips; with the speech's start and end. None: no word in it."""
+    if not words:
+        return None
+    first = min(range(len(words)), key=lambda i: abs(words[i].start - span[0]))
+    last = min(range(len(words)), key=lambda i: abs(words[i].end - span[1]))
+    if last < first:
+        return None
+    speech = (words[first].start, words[last].end)
+    room_before = speech[0] - (words[first - 1].end + WORD_MARGIN if first else 0.0)
+    after = words[last + 1].start - WORD_MARGIN if last + 1 < len(words) else None
+    room_after = (after - speech[1]) if after is not None else options.pad_after
+    start = speech[0] - min(options.pad_before, max(room_before, 0.0))
+    end = speech[1] + min(options.pad_after, max(room_after, 0.0))
+    return round(max(start, 0.0), 3), round(end, 3), speech[0], speech[1]
+
+
+def apply_decisions(
+    machine: Sequence[Highlight],
+    decided: decisions.Decisions,
+    words: Sequence[Word],
+    scores: Sequence[Score],
+    options: SelectOptions,
+) -> list[Highlight]:
+    """The clips once a person's decisions are honoured: rejected ones are gone
+    (``machine`` was selected without them), kept ones (approved, moved or added)
+    are in whatever their scores, with the span, title, hook and hashtags the
+    person gave them. Ranked: the person's order first, then by score."""
+    entries: list[tuple[Highlight, decisions.ClipDecision | None]] = []
+    for d in decided.clips:
+        if not d.kept:
+            continue
+        made = _decided_clip(d, words, scores, options)
+        if made is not None and not any(
+            _same_clip((made.start, made.end), (h.start, h.end)) for h, _ in entries
+        ):
+            entries.append((_edited(made, d), d))
+    for h in machine:
+        edit = decided.about((h.start, h.end))
+        entries.append((_edited(h, edit), edit) if edit is not None else (h, None))
+
+    def place(i: int) -> tuple[int, float, int]:
+        h, d = entries[i]
+        wanted = d.rank if d is not None and d.rank else 10**6
+        return wanted, -h.overall, i
+
+    order = sorted(range(len(entries)), key=place)
+    return [
+        replace(h, rank=rank, ranked=f"{rank:02d}-{slugify(h.title)}")
+        for rank, (h, _) in enumerate((entries[i] for i in order), 1)
+    ]
+
+
+def _decided_clip(
+    d: decisions.ClipDecision,
+    words: Sequence[Word],
+    scores: Sequence[Score],
+    options: SelectOptions,
+) -> Highlight | None:
+    """A clip a person kept, on word boundaries, scored as the candidate it overlaps
+    most (an added stretch that overlaps none: 0, "added by hand")."""
+    snapped = _snap_to_words(d.span, words, options)
+    if snapped is None:
+        return None
+    start, end, speech_start, speech_end = snapped
+    inside = [w for w in words if speech_start <= w.start and w.end <= speech_end]
+    text = " ".join(w.text for w in inside)
+    best = max(
+        (s for s in scores if decisions.overlap((s.start, s.end), (start, end)) > 0),
+        key=lambda s: decisions.overlap((s.start, s.end), (start, end)),
+        default=None,
+    )
+    return Highlight(
+        rank=0,
+        id=best.id if best else f"added-{clip_key(start, end)}",
+        clip=clip_key(start, end),
+        start=start,
+        end=end,
+        speech_start=speech_start,
+        speech_end=speech_end,
+        overall=best.overall if best else 0.0,
+        subscores=best.subscores if best else {},
+        reason=best.reason if best else "added by hand",
+        title=best.title if best else text[:60].rsplit(" ", 1)[0],
+        hook=best.hook if best else "",
+        text=text,
+        backend=best.backend if best else "decided",
+        decision="added" if d.added else "approved",
+        selected=None if d.added else list(d.at),
+    )
+
+
+def _edited(h: Highlight, d: decisions.ClipDecision) -> Highlight:
+    """``h`` with a person's title, hook and hashtags."""
+    touched = d.title or d.hook or d.hashtags is not None
+    return replace(
+        h,
+        title=d.title or h.title,
+        hook=d.hook or h.hook,
+        hashtags=list(d.hashtags) if d.hashtags is not None else h.hashtags,
+        decision=h.decision or ("edited" if touched else ""),
+    )
+
+
+def description(h: Highlight, words: Sequence[Word] = ()) -> dict[str, Any]:
+    """What making one clip needs, and nothing that changes with its rank:
+    its span, title and hook, and the corrected words in it (``words``: the
+    transcript's, a person's corrections applied)."""
     return {
         "schema_version": DESCRIPTION_VERSION,
         "stage": "highlights",
@@ -189,10 +315,17 @@ def description(h: Highlight) -> dict[str, Any]:
         "speech_end": h.speech_end,
         "title": h.title,
         "hook": h.hook,
+        "words": [
+            {"text": w.text, "start": w.start, "end": w.end}
+            for w in words
+            if h.start - 1e-6 <= w.start and w.end <= h.end + 1e-6
+        ],
     }
 
 
-def write_descriptions(chosen: Sequence[Highlight], pattern: str) -> None:
+def write_descriptions(
+    chosen: Sequence[Highlight], pattern: str, words: Sequence[Word] = ()
+) -> None:
     """One description per clip at ``pattern`` (a path holding ``{clip}``), written
     only when it changed (so the clip's cut stays up to date); descriptions of clips
     no longer chosen go."""
@@ -202,7 +335,7 @@ def write_descriptions(chosen: Sequence[Highlight], pattern: str) -> None:
     for h in chosen:
         path = Path(pattern.replace("{clip}", h.clip))
         keep.add(path.name)
-        wanted = description(h)
+        wanted = description(h, words)
         try:
             if fileio.read_json(path) == wanted:
                 continue
@@ -222,16 +355,28 @@ def load_description(path: str | os.PathLike[str]) -> dict[str, Any]:
 def select_highlights(
     candidates: str | os.PathLike[str],
     scores: str | os.PathLike[str],
+    transcript: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
     highlights: str | os.PathLike[str],
     description: str,
     options: SelectOptions,
+    decisions_file: str | os.PathLike[str] | None = None,
 ) -> list[Highlight]:
     """Select and write ``highlights.json`` in rank order, and one description per
-    clip at ``description`` (a path holding ``{clip}``)."""
+    clip at ``description`` (a path holding ``{clip}``), honouring a person's
+    ``decisions_file`` when there is one (see :mod:`reelmake.stages.decisions`)."""
     duration = float(fileio.read_json(video_json)["duration"])
-    chosen = select(load_candidates(candidates), load_scores(scores), options, duration)
-    write_descriptions(chosen, description)
+    decided = decisions.read(decisions_file)
+    words = _corrected(load_transcript(transcript).words, decided)
+    scored = load_scores(scores)
+    kept = [d.span for d in decided.clips if d.kept]
+    machine = select(
+        load_candidates(candidates), scored, options, duration,
+        exclude=[*decided.rejected(), *kept],
+        slots=max(options.top_k - len(kept), 0),
+    )  # fmt: skip
+    chosen = apply_decisions(machine, decided, words, scored, options)
+    write_descriptions(chosen, description, words)
     data = fileio.artifact("highlights", asdict(options), fileio.versions())
     data.update(
         highlight_count=len(chosen),
@@ -239,6 +384,12 @@ def select_highlights(
     )
     fileio.write_json(highlights, data)
     return chosen
+
+
+def _corrected(words: Sequence[Word], decided: decisions.Decisions) -> list[Word]:
+    """The transcript's words with a person's corrections (by a word's start)."""
+    fixes = decided.words
+    return [replace(w, text=fixes.get(round(w.start, 3), w.text)) for w in words]
 
 
 def load_highlights(path: str | os.PathLike[str]) -> list[Highlight]:

@@ -283,14 +283,12 @@ def _header(stage: str, options: TranscribeOptions) -> dict[str, Any]:
 def transcribe_audio(
     audio: str | os.PathLike[str],
     transcript: str | os.PathLike[str],
-    srt: str | os.PathLike[str],
-    vtt: str | os.PathLike[str],
     options: TranscribeOptions,
     chunks: Sequence[str | os.PathLike[str]] = (),
     model_cache: str | os.PathLike[str] | None = None,
     transcriber: Transcriber | None = None,
 ) -> Transcript:
-    """Transcribe ``audio`` and write the JSON transcript and full-video captions.
+    """Transcribe ``audio`` and write the JSON transcript.
 
     With ``chunks`` (the transcripts of a long video's chunks, in order), the chunks
     are stitched instead; nothing is transcribed again.
@@ -315,12 +313,28 @@ def transcribe_audio(
         words=[asdict(w) for w in result.words],
         segments=[asdict(s) for s in result.segments],
     )
-    cues = captions.cues_from_words(result.words)
-    fileio.write_text(srt, captions.to_srt(cues))
-    fileio.write_text(vtt, captions.to_vtt(cues))
-    # The JSON goes last: its presence says the whole stage finished.
     fileio.write_json(transcript, data)
     return result
+
+
+def write_captions(
+    transcript: str | os.PathLike[str],
+    srt: str | os.PathLike[str],
+    vtt: str | os.PathLike[str],
+    decisions_file: str | os.PathLike[str] | None = None,
+) -> None:
+    """The whole video's captions (SubRip and WebVTT), with the words a person
+    corrected (see :mod:`reelmake.stages.decisions`)."""
+    from reelmake.stages import decisions
+
+    fixes = decisions.read(decisions_file).words
+    words = [
+        Word(w.start, w.end, fixes.get(round(w.start, 3), w.text), w.probability)
+        for w in load_transcript(transcript).words
+    ]
+    cues = captions.cues_from_words(words)
+    fileio.write_text(srt, captions.to_srt(cues))
+    fileio.write_text(vtt, captions.to_vtt(cues))
 
 
 # --- Long videos: chunks cut at silences, transcribed as separate jobs -------------

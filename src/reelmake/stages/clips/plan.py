@@ -32,7 +32,6 @@ from reelmake.stages import framing
 from reelmake.stages.clips import styles, trim
 from reelmake.stages.highlights import load_description
 from reelmake.stages.scores import passage
-from reelmake.stages.transcript import load_transcript
 
 log = logging.getLogger(__name__)
 
@@ -497,7 +496,6 @@ def caption_cues(plan: Mapping[str, Any]) -> list[captions.Cue]:
 def plan_clip(
     source: str | os.PathLike[str],
     description: str | os.PathLike[str],
-    transcript: str | os.PathLike[str],
     audio: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
     plan: str | os.PathLike[str],
@@ -506,11 +504,12 @@ def plan_clip(
     options: PlanOptions,
     subjects: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """Write the edit plan of the clip ``description`` names, and its caption files
-    (``audio``: the speech, where pauses are found; ``subjects``: the video's
-    tracked faces, when a window follows one)."""
+    """Write the edit plan of the clip ``description`` names (its span, title and
+    words, a person's corrections in them), and its caption files (``audio``: the
+    speech, where pauses are found; ``subjects``: the video's tracked faces, when a
+    window follows one)."""
     wanted = load_description(description)
-    words = _words(transcript, wanted)
+    words = [trim.Timed(w["text"], w["start"], w["end"]) for w in wanted["words"]]
     info = fileio.read_json(video_json)
     faces = fileio.read_json(subjects) if subjects else None
     max_pause, _ = options.trim_pauses()
@@ -538,20 +537,17 @@ def plan_clip(
     return made
 
 
-def _words(
-    transcript: str | os.PathLike[str], wanted: Mapping[str, Any]
-) -> list[trim.Timed]:
-    """The transcript's words, with the corrections the description carries (a
-    person's fixes of misheard words, by the word's start time)."""
-    fixes = {round(float(c["at"]), 3): c["text"] for c in wanted.get("corrections", [])}
-    return [
-        trim.Timed(fixes.get(round(w.start, 3), w.text), w.start, w.end)
-        for w in load_transcript(transcript).words
-    ]
-
-
 def load_plan(path: str | os.PathLike[str]) -> dict[str, Any]:
     data = fileio.read_artifact(path, "clips")
     if data.get("kind") != "plan" or data.get("version") != PLAN_VERSION:
         raise ValueError(f"{path}: not a clip plan of version {PLAN_VERSION}")
     return data
+
+
+def summary(paths: Mapping[str, Path]) -> dict[str, Any]:
+    """The stage state's clips (each plan must read as one)."""
+    for key, path in paths.items():
+        if key.startswith("plan:"):
+            load_plan(path)
+    videos = sorted(str(p) for key, p in paths.items() if key.startswith("video:"))
+    return {"clip_count": len(videos), "clips": videos}
