@@ -39,6 +39,8 @@ from reelmake import fileio
 
 FOLDER = Path(__file__).with_name("realset")
 SPLITS = ("dev", "held-out")
+# Text-only talks that only the line model learns from (never spoken, never scored).
+TRAIN = "train"
 CONTAINS_SHARE = 0.8
 BLIND_DRAWS = 2000
 PAUSE = 0.5  # seconds after every sentence, the same everywhere
@@ -143,13 +145,14 @@ def _digest(text: str) -> int:
 
 
 def load_talks(split: str | None = None, folder: Path = FOLDER) -> list[Talk]:
-    """The talks of the set (of one part, ``dev`` or ``held-out``, when given)."""
+    """The talks of the set, ``dev`` and ``held-out`` (of one part, ``dev``,
+    ``held-out`` or the text-only ``train``, when given)."""
     meta = yaml.safe_load((folder / "talks.yaml").read_text())["talks"]
     talks = []
     for item in meta:
-        if item["split"] not in SPLITS:
+        if item["split"] not in (*SPLITS, TRAIN):
             raise ValueError(f"{item['id']}: split {item['split']!r}")
-        if split is not None and item["split"] != split:
+        if item["split"] != split and (split is not None or item["split"] == TRAIN):
             continue
         text = (folder / "texts" / f"{item['id']}.txt").read_text(encoding="utf-8")
         paragraphs = [p for p in text.splitlines() if p.strip()]
