@@ -417,7 +417,7 @@ def print_real(title: str, rows: Sequence[Any]) -> None:
                   f"{m['blind_recall']:>5.2f}")  # fmt: skip
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.quality")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--json", action="store_true", help="also print JSON lines")
@@ -439,7 +439,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--response-format",
                         choices=("json_schema", "json_object", "none"))  # fmt: skip
     parser.add_argument("--answer-cache", help="where the model's answers are kept")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     scorers = offline_scorers()
     if args.backend == "openai":
         scorers = {"heuristic now": scorers["heuristic now"], **llm_scorer(args)}

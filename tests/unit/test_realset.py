@@ -85,3 +85,20 @@ def test_the_set_is_large_varied_split_once_and_sourced() -> None:
         assert sum(line.moment for line in t.lines) <= len(t.lines) / 8, t.id
         assert not any(realset.moment_marks(line.text) for line in t.lines), t.id
     assert len({t.voice for t in talks}) >= 3
+
+
+def test_the_benchmark_builds_a_language_model_scorer_like_the_workflow() -> None:
+    from bench import quality
+    from reelmake.scores.picks import TranscriptScorer
+
+    parser_args = [
+        "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1",
+        "--model", "local-model", "--api-key-env", "LOCAL_KEY",
+    ]  # fmt: skip
+    args = quality.parse_args(parser_args)
+    (name, make), *_ = quality.llm_scorer(args).items()
+    assert name == "openai:local-model"
+    scorer = make({}, {"sentences": []})
+    assert isinstance(scorer, TranscriptScorer)
+    assert scorer.options.base_url == "http://127.0.0.1:9/v1"
+    assert scorer.options.api_key_env == "LOCAL_KEY"

@@ -191,12 +191,19 @@ def _calibrate(raw: float) -> float:
     return stretched if stretched <= 8 else 8 + (stretched - 8) * 0.5
 
 
+def _line_reason(best: phrasing.Strongest) -> str:
+    """The strongest line, quoted, and what makes it stand out."""
+    line = best.line if len(best.line) <= 50 else best.line[:49].rstrip() + "…"
+    why = ", ".join(phrasing.PLAIN[k] for k in best.why)
+    return f'a line that stands out{f" ({why})" if why else ""}: "{line}"'
+
+
 def _reason(
     f: passage.Features, j: passage.Judgement, best: phrasing.Strongest, lands: float
 ) -> str:
     """The features that moved the score most, in plain words."""
     good = [
-        (lands - 0.3, "a line that stands out, near its end"),
+        (lands - 0.3, _line_reason(best)),
         (j.specificity * (1 - best.ritual) - 0.5, "specific, concrete words"),
         (
             min(f.names, 3) / 6 * (1 - best.ritual),

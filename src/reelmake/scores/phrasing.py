@@ -85,6 +85,24 @@ _NAME_LIST = re.compile(
     r"(?:\b[A-Z][a-z]+(?: [A-Z][a-z]+)*,\s+){2,}(?:and\s+)?[A-Z][a-z]+"
 )
 
+# The features in plain words, for the reason a score gives.
+PLAIN = {
+    "contrast": "a contrast",
+    "parallel": "parallel phrasing",
+    "reported": "reported speech",
+    "occasion": "speaks to the occasion",
+    "address": "speaks to the listener",
+    "general": "a general statement",
+    "first_person": "the speaker's own experience",
+    "negation": "a denial",
+    "question": "a question",
+    "informal": "off the script",
+    "aside": "an aside",
+    "short": "in few words",
+    "turn": "a short turn after a long line",
+    "specific": "specific words",
+    "ritual": "ritual",
+}
 LINE_FEATURES = (
     "contrast",
     "parallel",
@@ -184,6 +202,13 @@ class LineModel:
             for k, w in self.weights.items()
         )
 
+    def contributions(self, features: dict[str, float]) -> dict[str, float]:
+        """How much each feature moves the log-odds of this line."""
+        return {
+            k: w * (features[k] - self.mean[k]) / self.scale[k]
+            for k, w in self.weights.items()
+        }
+
     def probability(self, features: dict[str, float]) -> float:
         return 1 / (1 + math.exp(-self.raw(features)))
 
@@ -233,6 +258,7 @@ class Strongest:
     lead: int  # words before that line
     ritual: float  # share of its words in ritual lines
     line: str  # the strongest line
+    why: tuple[str, ...] = ()  # the features that lift it most
 
 
 # Words after the strongest line by which a clip has said too much after it.
@@ -276,10 +302,15 @@ class TalkLines:
         scored = [(self.standout(x), i) for i, x in enumerate(lines)]
         peak, at = max(scored, key=lambda pair: (pair[0], -pair[1]))
         tail = sum(sizes[at + 1 :])
+        lift = self.model.contributions(line_features(lines[at]))
+        why = tuple(
+            k for k, v in sorted(lift.items(), key=lambda kv: -kv[1])[:2] if v > 0.1
+        )
         return Strongest(
             peak=round(peak, 4),
             ends_soon=round(max(0.0, 1 - tail / TAIL_WORDS), 4),
             lead=sum(sizes[:at]),
             ritual=round(ritual_words / total, 4),
             line=lines[at].text,
+            why=why,
         )
