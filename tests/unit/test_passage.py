@@ -208,6 +208,6 @@ def test_the_reason_quotes_the_line_that_lifted_the_score(audio: Path) -> None:
     with_line, without = HeuristicScorer().score(
         [_candidate(turn), _candidate(plain, 20.0)], audio
     )
-    assert "told us, \"Rain never" in with_line.reason
+    assert 'told us, "Rain never' in with_line.reason
     assert "stands out" not in without.reason
     assert with_line.subscores["payoff"] > without.subscores["payoff"]
