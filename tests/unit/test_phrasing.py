@@ -127,3 +127,21 @@ def test_ritual_share_of_a_window() -> None:
     opening = "Thank you very much. Please be seated. We have a full day ahead of us."
     talk.weigh([(opening, "")])
     assert 0.3 < talk.strongest(opening).ritual < 1.0
+
+
+def test_the_committed_weights_are_what_the_script_learns_from_the_dev_part() -> None:
+    from bench import fit_lines
+
+    assert fit_lines.main(["--check"]) == 0
+
+
+def test_new_weights_give_a_new_scorer_version() -> None:
+    from reelmake.scores.heuristic import HEURISTIC_VERSION
+
+    model = phrasing.load_model()
+    assert HEURISTIC_VERSION.endswith(model.digest())
+    other = phrasing.LineModel(
+        {**model.weights, "contrast": model.weights["contrast"] + 0.1},
+        model.bias, model.mean, model.scale,
+    )  # fmt: skip
+    assert other.digest() != model.digest()
