@@ -359,10 +359,13 @@ def config_llm() -> dict[str, Any]:
     return dict(config.defaults("score", "openai"))
 
 
-def run_generated(folder: Path, scorers: dict[str, MakeScorer], as_json: bool) -> None:
+def run_generated(
+    folder: Path, scorers: dict[str, MakeScorer], as_json: bool
+) -> dict[str, list[Figures]]:
     episodes = make_episodes(folder)
     labels = {e.name: e.passages for e in episodes}
     hashes = process(folder, episodes)
+    out = {}
     for name, (rows, per_candidate) in compare(folder, hashes, labels, scorers).items():
         print_rows(
             f"generated set, {name}: {per_candidate * 1000:.3f} ms per candidate", rows
@@ -370,16 +373,19 @@ def run_generated(folder: Path, scorers: dict[str, MakeScorer], as_json: bool) -
         if as_json:
             for r in rows:
                 print(json.dumps({"set": "generated", "scorer": name, **asdict(r)}))
+        out[name] = rows
+    return out
 
 
 def run_real(
     folder: Path, part: str | None, scorers: dict[str, MakeScorer], as_json: bool
-) -> None:
+) -> dict[str, list[Any]]:
     from bench import realset
 
     talks = realset.load_talks(part)
     spoken = realset.speak_all(talks, folder)
     results = realset.process(folder, spoken)
+    out = {}
     for name, make in scorers.items():
         rows, spent, count = [], 0.0, 0
         for talk, said in zip(talks, spoken, strict=True):
@@ -392,6 +398,33 @@ def run_real(
         if as_json:
             for r in rows:
                 print(json.dumps({"set": "real", "scorer": name, **asdict(r)}))
+        out[name] = rows
+    return out
+
+
+def print_summary(
+    generated: dict[str, list[Figures]], real: dict[str, list[Any]]
+) -> None:
+    """One line per scorer: the real set's hit@3 against blind picks per part, and
+    the generated set's precision at 3 and banter at 3."""
+    from bench import realset
+
+    def pair(values: dict[str, float] | None, a: str, b: str) -> list[str]:
+        return [f"{values[a]:.2f}", f"{values[b]:.2f}"] if values else ["-", "-"]
+
+    print("summary")
+    print(f"  {'scorer':<44} {'dev hit@3':>9} {'blind':>5} {'held-out':>8} "
+          f"{'blind':>5} {'gen P@3':>7} {'B@3':>5}")  # fmt: skip
+    for name in dict.fromkeys([*real, *generated]):
+        cells = []
+        for part in realset.SPLITS:
+            rows = [r for r in real.get(name, []) if r.split == part]
+            m = realset.mean_figures(rows) if rows else None
+            cells += pair(m, "hit_at_3", "blind_hit_at_3")
+        g = mean_figures(generated[name]) if name in generated else None
+        cells += pair(g, "precision_at_3", "banter_at_3")
+        print(f"  {name:<44} {cells[0]:>9} {cells[1]:>5} {cells[2]:>8} "
+              f"{cells[3]:>5} {cells[4]:>7} {cells[5]:>5}")  # fmt: skip
 
 
 def print_real(title: str, rows: Sequence[Any]) -> None:
@@ -449,15 +482,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         scorers = {"heuristic now": scorers["heuristic now"], **llm_scorer(args)}
     if args.ablate:
         scorers.update(ablations())
+    generated: dict[str, list[Figures]] = {}
+    real: dict[str, list[Any]] = {}
     with tempfile.TemporaryDirectory(prefix="reelmake-bench-") as tmp:
         folder = args.keep or Path(tmp)
         if args.set in ("all", "generated"):
             (folder / "generated").mkdir(parents=True, exist_ok=True)
-            run_generated(folder / "generated", scorers, args.json)
+            generated = run_generated(folder / "generated", scorers, args.json)
         if args.set in ("all", "real"):
             (folder / "real").mkdir(parents=True, exist_ok=True)
             part = None if args.part == "all" else args.part
-            run_real(folder / "real", part, scorers, args.json)
+            real = run_real(folder / "real", part, scorers, args.json)
+    print_summary(generated, real)
     return 0
 
 
