@@ -70,6 +70,31 @@ def test_general_statements_and_the_turn_after_a_long_line() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "feature"),
+    [
+        ("I have to admit, I burned the first loaf.", "aside"),
+        ("Believe me, the tide comes in faster than it looks.", "aside"),
+        ("We're gonna need a bigger tent, folks.", "informal"),
+        ("I don't think the bridge was ever painted.", "negation"),
+        ("Who plants an orchard for someone else's grandchildren?", "question"),
+        ("My first boat leaked from the day I bought it.", "first_person"),
+    ],
+)
+def test_each_line_feature_fires_on_its_own_kind_of_line(
+    text: str, feature: str
+) -> None:
+    assert _f(text)[feature] > 0.0
+    # The same content said plainly, in the third person, without the feature.
+    assert _f("The bridge was painted green in the spring of 1990.")[feature] == 0.0
+
+
+def test_specific_lines_measure_higher_than_everyday_ones() -> None:
+    specific = _f("Basalt columns line the fjord near Trondheim.")["specific"]
+    everyday = _f("It was a good day and we had a nice time.")["specific"]
+    assert specific > everyday + 0.3
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Thank you all so much for coming tonight.",

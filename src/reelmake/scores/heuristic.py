@@ -78,8 +78,11 @@ def suggest_title(text: str, limit: int = 60) -> str:
 class HeuristicScorer:
     """Judges what a passage says: specific words and named things, information
     density, whether it stands on its own, whether it holds together and ends on a
-    point, and how it opens; empty hype and filler count against it. Loudness and
-    pace add a little. Deterministic and offline."""
+    point, and how it opens; and its strongest line, weighed by the line model
+    against the other lines of the same talk, when the clip ends soon after it.
+    Empty hype, filler and ritual talk (greetings, thanks, lists of names) count
+    against it. Loudness and pace add a little. Deterministic and offline: the
+    talk's lines are weighed from the candidates themselves."""
 
     name = "heuristic"
 
