@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import wave
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -34,6 +35,8 @@ WEIGHTS = {
 # The weights of what adds to the score (the others take away).
 QUALITIES = ("specificity", "density", "self_contained", "shape", "hook", "energy",
              "line")  # fmt: skip
+# What the strongest line of an ordinary window is worth (see ``lands`` below).
+TYPICAL_LINE = 0.25
 
 
 def _clip(value: float) -> float:
@@ -127,9 +130,9 @@ class HeuristicScorer:
         w = self.weights
         # With its weight at 0, ritual talk is not judged at all (as before it was).
         ritual = best.ritual if w["ritual"] > 0 else 0.0
-        # The qualities' weights sum to one whatever they are, so that the score
-        # keeps its scale when one is left out or another added.
-        total = sum(w[k] for k in QUALITIES) or 1.0
+        # The strongest line adds to the other qualities above a typical line and
+        # takes away below it: a window without a standout line keeps the score the
+        # other qualities give it.
         worth = (
             w["specificity"] * j.specificity * (1 - ritual)
             + w["density"] * j.density
@@ -137,14 +140,13 @@ class HeuristicScorer:
             + w["shape"] * j.shape
             + w["hook"] * j.hook
             + w["energy"] * energy
-            + w["line"] * lands
-        ) / total
-        overall = 10 * (
-            worth
-            - w["empty_talk"] * j.empty_talk
-            - w["ritual"] * ritual
-            - 0.3 * unclear
+            + w["line"] * (lands - TYPICAL_LINE)
         )
+        # What weighs against a passage takes away in proportion to all that the
+        # qualities can add, so a new quality does not make hype or ritual cheaper.
+        scale = sum(w[k] for k in QUALITIES)
+        against = w["empty_talk"] * j.empty_talk + w["ritual"] * ritual + 0.3 * unclear
+        overall = 10 * (worth - scale * against)
         sub = {
             "hook": _clip(10 * j.hook - 5 * j.empty_talk),
             "emotion": _clip(10 * energy),
@@ -189,9 +191,12 @@ def _focus(lead: int) -> float:
 def _calibrate(raw: float) -> float:
     """Stretch the raw worth so that the default threshold (6) sits between solid
     passages and weak ones, and squeeze the top so that only a passage with every
-    quality comes near 10."""
+    quality comes near 10; the squeeze never reaches 10, so the best windows of a
+    talk keep their order."""
     stretched = raw * 1.3 - 1.0
-    return stretched if stretched <= 8 else 8 + (stretched - 8) * 0.5
+    if stretched <= 8:
+        return stretched
+    return 8 + 2 * (1 - math.exp(-(stretched - 8) / 4))
 
 
 def _line_reason(best: phrasing.Strongest) -> str:
