@@ -11,15 +11,18 @@ line, measured here on the sentence alone:
 - the speaker stepping out of the script to the occasion itself ("here", "tonight",
   "this room"), or speaking to the listener directly ("you");
 - a general statement in few words ("never", "every", "nobody");
-- a short line after a long one: the turn of a joke.
+- a short line after a long one: the turn of a joke;
+- an aside ("let me say", "believe me", "I hope") or a question; a conversational
+  register (contractions, everyday words) inside a prepared speech.
 
 Ritual talk is the opposite: greetings, thanks and acknowledgements, housekeeping
 ("please be seated") and lists of the people present. It names people and places, so a
 scorer that rewards specific words ranks it high; it is never a highlight.
 
-``LINE_MODEL`` (``line_model.json`` beside this module) weighs the line features into
-one number; ``python -m bench.fit_lines`` learns it from the development part of the
-real set and writes the file.
+The line model (``line_model.json`` beside this module) weighs the line features
+into one number, the log-odds that an audience reacts to the line;
+``python -m bench.fit_lines`` learns it from the development part of the real set
+(lines of real speech and where their audiences laughed) and writes the file.
 """
 
 from __future__ import annotations
@@ -263,6 +266,9 @@ class Strongest:
 
 # Words after the strongest line by which a clip has said too much after it.
 TAIL_WORDS = 30
+# A line stands out fully when it is this far (in log-odds) above the talk's middle
+# line at least: in a talk whose lines are all alike, none stands out much.
+MIN_SPREAD = 0.5
 
 
 class TalkLines:
@@ -273,6 +279,8 @@ class TalkLines:
     def __init__(self, model: LineModel | None = None) -> None:
         self.model = model or load_model()
         self.raw: dict[tuple[str, str], float] = {}
+        self.middle = 0.0
+        self.spread = MIN_SPREAD
 
     def weigh(self, windows: Sequence[tuple[str, str]]) -> None:
         """Weigh the lines of ``windows`` (text, the sentence before it)."""
@@ -284,7 +292,7 @@ class TalkLines:
         values = sorted(self.raw.values())
         self.middle = values[len(values) // 2] if values else 0.0
         top = values[min(len(values) - 1, int(0.95 * len(values)))] if values else 0
-        self.spread = max(top - self.middle, 0.5)
+        self.spread = max(top - self.middle, MIN_SPREAD)
 
     def standout(self, line: Line) -> float:
         key = (line.text, line.before)
