@@ -804,15 +804,13 @@ def render(b: Bench) -> None:
 def quality(b: Bench) -> None:
     """What the offline scorers select on the labelled episodes (bench/quality.py)."""
     from bench import quality as q
-    from bench.baseline_scorer import KeywordScorer
-    from reelmake.stages.scores.heuristic import HeuristicScorer
 
     work = b.tmp / "quality"
     work.mkdir()
     episodes = q.make_episodes(work)
     hashes = q.process(work, episodes)
     labels = {e.name: e.passages for e in episodes}
-    scorers = {"keywords (before)": KeywordScorer, "heuristic": HeuristicScorer}
+    scorers = q.offline_scorers()
     for name, (rows, per_candidate) in q.compare(work, hashes, labels, scorers).items():
         for r in rows:
             note = (

@@ -1,7 +1,17 @@
-"""The labelled quality set: generated episodes, and figures for what was selected.
+"""The quality sets, and figures for what each scorer selects from them.
 
-    python -m bench.quality                 # generate, run reelmake, print the figures
-    python -m bench.quality --keep DIR      # keep the episodes and results in DIR
+    python -m bench.quality                 # both sets, the offline scorers
+    python -m bench.quality --set real --part held-out   # one set, one part of it
+    python -m bench.quality --keep DIR      # keep the videos and results in DIR
+    python -m bench.quality --backend openai --base-url http://127.0.0.1:8080/v1 \
+        --model NAME                        # a language model beside the offline one
+
+Two sets. The **real set** (``bench/realset``, see :mod:`bench.realset`) holds
+excerpts of public transcripts of real speech whose audiences' laughs are marked; its
+figures are hit@3, precision at 3 and recall against those marks, each beside blind
+picks of the same lengths, per part (development, held out) and genre.
+
+The **generated set** follows:
 
 Each episode of ``episodes.yaml`` is spoken by two espeak-ng voices into a video whose
 passages are labelled (highlight, banter, context, filler). A clip takes the label of
@@ -192,7 +202,9 @@ def figures_of_results(results: Path, video_hash: str, name: str,
     return figures(name, chosen, passages, [(w.start, w.end) for w in words])
 
 
-MakeScorer = Callable[[dict[str, Around]], Scorer]
+# A scorer from where each candidate sits and the content of ``candidates.json`` (a
+# language model in its transcript mode reads the whole transcript from it).
+MakeScorer = Callable[[dict[str, Around], dict[str, Any]], Scorer]
 
 
 def rescore(
@@ -202,7 +214,9 @@ def rescore(
     ``score_segments`` and ``select_highlights`` would; also seconds spent scoring."""
     path = folder / "segments" / "candidates.json"
     candidates = load_candidates(path)
-    scorer = make(contexts_around(fileio.read_json(path)))
+    data = fileio.read_json(path)
+    contexts = contexts_around(data)
+    scorer = make(contexts, data)
     began = time.perf_counter()
     scores = scorer.score(candidates, folder / "audio" / "audio.wav")
     spent = time.perf_counter() - began
@@ -267,52 +281,219 @@ def compare(
 
 
 def ablations() -> dict[str, MakeScorer]:
-    """The heuristic with one of its qualities left out, and without the pauses."""
+    """The heuristic with one of its qualities left out, without the pauses, and
+    with one feature of its line model left out."""
+    from reelmake.stages.scores import phrasing
     from reelmake.stages.scores.heuristic import WEIGHTS, HeuristicScorer
 
     def without(name: str) -> MakeScorer:
-        return lambda contexts: HeuristicScorer(contexts, {name: 0.0})
+        return lambda contexts, _: HeuristicScorer(contexts, {name: 0.0})
 
-    def deaf(contexts: dict[str, Around]) -> Scorer:
+    def deaf(contexts: dict[str, Around], _: dict[str, Any]) -> Scorer:
         flat = {k: replace(a, break_before=1.0, break_after=1.0)
                 for k, a in contexts.items()}  # fmt: skip
         return HeuristicScorer(flat)
 
+    def without_line_feature(name: str) -> MakeScorer:
+        model = phrasing.load_model()
+        model = replace(model, weights={**model.weights, name: 0.0})
+        return lambda contexts, _: HeuristicScorer(contexts, line_model=model)
+
     out = {f"heuristic without {name}": without(name) for name in WEIGHTS}
     out["heuristic without pause breaks"] = deaf
+    out |= {
+        f"heuristic without line feature {name}": without_line_feature(name)
+        for name in phrasing.LINE_FEATURES
+    }
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def offline_scorers() -> dict[str, MakeScorer]:
+    """The offline scorers side by side: the keyword counter of the first release,
+    the content judgement before the line model, and the scorer now."""
+    from bench.baseline_scorer import KeywordScorer
+    from reelmake.stages.scores.heuristic import HeuristicScorer
+
+    return {
+        "keywords (first)": lambda contexts, _: KeywordScorer(contexts),
+        "heuristic before": lambda contexts, _: HeuristicScorer(contexts, BEFORE),
+        "heuristic now": lambda contexts, _: HeuristicScorer(contexts),
+    }
+
+
+# The scorer before it judged lines and ritual talk: the same code with both off.
+BEFORE = {"line": 0.0, "ritual": 0.0}
+
+
+def llm_scorer(args: argparse.Namespace) -> dict[str, MakeScorer]:
+    """A language model behind an OpenAI-compatible server, as ``score_segments``
+    builds it, with its answers kept in ``--answer-cache`` (or the usual store)."""
+    from reelmake.stages.scores.common import ScoreOptions
+    from reelmake.stages.scores.stage import make_scorer
+    from reelmake.stages.scores.store import Answers
+
+    llm = {
+        k: v
+        for k, v in {
+            "model": args.model,
+            "base_url": args.base_url,
+            "api_key_env": args.api_key_env,
+            "mode": args.mode,
+            "response_format": args.response_format,
+            "answer_cache": args.answer_cache,
+        }.items()
+        if v is not None
+    }
+    options = ScoreOptions.of("openai", {**config_llm(), **llm})
+    answers = Answers.locate(args.answer_cache)
+
+    def make(contexts: dict[str, Around], data: dict[str, Any]) -> Scorer:
+        return make_scorer(options, answers, contexts, data)
+
+    return {f"openai:{options.llm.model if options.llm else ''}": make}
+
+
+def config_llm() -> dict[str, Any]:
+    from reelmake.core import config
+
+    return dict(config.defaults("scores", "openai"))
+
+
+def run_generated(
+    folder: Path, scorers: dict[str, MakeScorer], as_json: bool
+) -> dict[str, list[Figures]]:
+    episodes = make_episodes(folder)
+    labels = {e.name: e.passages for e in episodes}
+    hashes = process(folder, episodes)
+    out = {}
+    for name, (rows, per_candidate) in compare(folder, hashes, labels, scorers).items():
+        print_rows(
+            f"generated set, {name}: {per_candidate * 1000:.3f} ms per candidate", rows
+        )
+        if as_json:
+            for r in rows:
+                print(json.dumps({"set": "generated", "scorer": name, **asdict(r)}))
+        out[name] = rows
+    return out
+
+
+def run_real(
+    folder: Path, part: str | None, scorers: dict[str, MakeScorer], as_json: bool
+) -> dict[str, list[Any]]:
+    from bench import realset
+
+    talks = realset.load_talks(part)
+    spoken = realset.speak_all(talks, folder)
+    results = realset.process(folder, spoken)
+    out = {}
+    for name, make in scorers.items():
+        rows, spent, count = [], 0.0, 0
+        for talk, said in zip(talks, spoken, strict=True):
+            chosen, scores, seconds = rescore(results[talk.id], make)
+            spent, count = spent + seconds, count + len(scores)
+            spans = [(h.speech_start, h.speech_end) for h in chosen]
+            rows.append(realset.figures(talk, said, spans))
+        title = f"real set, {name}: {spent / max(count, 1) * 1000:.3f} ms per candidate"
+        print_real(title, rows)
+        if as_json:
+            for r in rows:
+                print(json.dumps({"set": "real", "scorer": name, **asdict(r)}))
+        out[name] = rows
+    return out
+
+
+def print_summary(
+    generated: dict[str, list[Figures]], real: dict[str, list[Any]]
+) -> None:
+    """One line per scorer: the real set's hit@3 against blind picks per part, and
+    the generated set's precision at 3 and banter at 3."""
+    from bench import realset
+
+    def pair(values: dict[str, float] | None, a: str, b: str) -> list[str]:
+        return [f"{values[a]:.2f}", f"{values[b]:.2f}"] if values else ["-", "-"]
+
+    print("summary")
+    print(f"  {'scorer':<44} {'dev hit@3':>9} {'blind':>5} {'held-out':>8} "
+          f"{'blind':>5} {'gen P@3':>7} {'B@3':>5}")  # fmt: skip
+    for name in dict.fromkeys([*real, *generated]):
+        cells = []
+        for part in realset.SPLITS:
+            rows = [r for r in real.get(name, []) if r.split == part]
+            m = realset.mean_figures(rows) if rows else None
+            cells += pair(m, "hit_at_3", "blind_hit_at_3")
+        g = mean_figures(generated[name]) if name in generated else None
+        cells += pair(g, "precision_at_3", "banter_at_3")
+        print(f"  {name:<44} {cells[0]:>9} {cells[1]:>5} {cells[2]:>8} "
+              f"{cells[3]:>5} {cells[4]:>7} {cells[5]:>5}")  # fmt: skip
+
+
+def print_real(title: str, rows: Sequence[Any]) -> None:
+    """Per part and genre: hit@3, precision at 3 and recall, each beside blind picks
+    of the same lengths."""
+    from bench import realset
+
+    print(title)
+    print(f"  {'part':<9} {'genre':<17} {'talks':>5}  {'hit@3':>5} {'blind':>5}  "
+          f"{'P@3':>5} {'blind':>5}  {'recall':>6} {'blind':>5}")  # fmt: skip
+    for part in realset.SPLITS:
+        mine = [r for r in rows if r.split == part]
+        genres = sorted({r.genre for r in mine})
+        for genre, group in [(g, [r for r in mine if r.genre == g]) for g in genres] + [
+            ("all", mine)
+        ]:
+            if not group:
+                continue
+            m = realset.mean_figures(group)
+            print(f"  {part:<9} {genre:<17} {len(group):>5}  {m['hit_at_3']:>5.2f} "
+                  f"{m['blind_hit_at_3']:>5.2f}  {m['precision_at_3']:>5.2f} "
+                  f"{m['blind_precision_at_3']:>5.2f}  {m['recall']:>6.2f} "
+                  f"{m['blind_recall']:>5.2f}")  # fmt: skip
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.quality")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--json", action="store_true", help="also print JSON lines")
+    parser.add_argument("--set", choices=("all", "real", "generated"), default="all")
+    parser.add_argument(
+        "--part", choices=("all", "dev", "held-out"), default="all",
+        help="the part of the real set to run",
+    )  # fmt: skip
     parser.add_argument(
         "--ablate", action="store_true",
         help="also score with each quality of the heuristic left out in turn",
     )  # fmt: skip
-    args = parser.parse_args(argv)
-    from bench.baseline_scorer import KeywordScorer
-    from reelmake.stages.scores.heuristic import HeuristicScorer
+    parser.add_argument("--backend", choices=("heuristic", "openai"),
+                        default="heuristic")  # fmt: skip
+    parser.add_argument("--base-url", help="an OpenAI-compatible server's address")
+    parser.add_argument("--model", help="the model's name on that server")
+    parser.add_argument("--api-key-env", help="the variable that holds its key")
+    parser.add_argument("--mode", choices=("transcript", "passages"))
+    parser.add_argument("--response-format",
+                        choices=("json_schema", "json_object", "none"))  # fmt: skip
+    parser.add_argument("--answer-cache", help="where the model's answers are kept")
+    return parser.parse_args(argv)
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    scorers = offline_scorers()
+    if args.backend == "openai":
+        scorers = {"heuristic now": scorers["heuristic now"], **llm_scorer(args)}
+    if args.ablate:
+        scorers.update(ablations())
+    generated: dict[str, list[Figures]] = {}
+    real: dict[str, list[Any]] = {}
     with tempfile.TemporaryDirectory(prefix="reelmake-bench-") as tmp:
         folder = args.keep or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        episodes = make_episodes(folder)
-        labels = {e.name: e.passages for e in episodes}
-        hashes = process(folder, episodes)
-        scorers: dict[str, MakeScorer] = {
-            "keywords (old heuristic)": KeywordScorer,
-            "heuristic": HeuristicScorer,
-        }
-        if args.ablate:
-            scorers.update(ablations())
-        results = compare(folder, hashes, labels, scorers)
-        for name, (rows, per_candidate) in results.items():
-            print_rows(f"{name}: {per_candidate * 1000:.3f} ms per candidate", rows)
-            if args.json:
-                for r in rows:
-                    print(json.dumps({"scorer": name, **asdict(r)}))
+        if args.set in ("all", "generated"):
+            (folder / "generated").mkdir(parents=True, exist_ok=True)
+            generated = run_generated(folder / "generated", scorers, args.json)
+        if args.set in ("all", "real"):
+            (folder / "real").mkdir(parents=True, exist_ok=True)
+            part = None if args.part == "all" else args.part
+            real = run_real(folder / "real", part, scorers, args.json)
+    print_summary(generated, real)
     return 0
 
 

@@ -155,7 +155,7 @@ def step_outputs(step):
         path = f"{RESULTS}/{{video_hash}}/{o.path}"
         if o.report:
             extra = {"subcategory": "{video_hash}"} if "{clip}" in o.path else {}
-            path = report(path, caption=f"../report/{o.caption}.rst",
+            path = report(path, caption=f"report/{o.caption}.rst",
                           category=o.report, **extra)  # fmt: skip
         out[name] = path
     return out

@@ -102,8 +102,10 @@ def test_clips_are_named_by_span_and_ranked_links_are_safe(pipeline, long_speech
     assert clip.name.startswith(f"{round(h['start'] * 1000):08d}-")
     # The readable name, made from an odd title, is a link inside ranked/.
     ranked = f"01-{slugify(ODD_TITLE)}"
-    links = link_ranked(d / "odd", [{"clip": clip.stem, "ranked": ranked}])
     folder = d / "odd" / "ranked"
+    files = {ext: str(d / "odd" / "clips" / f"{{clip}}.{ext}")
+             for ext in ("mp4", "srt", "vtt")}  # fmt: skip
+    links = link_ranked(folder, [{"clip": clip.stem, "ranked": ranked}], files)
     assert sorted(p.name for p in folder.iterdir()) == [
         "01-etc-x-a-b.mp4", "01-etc-x-a-b.srt", "01-etc-x-a-b.vtt",
     ]  # fmt: skip

@@ -181,3 +181,33 @@ def test_hashtags_name_the_topic() -> None:
         "Beijing",
     ]
     assert hashtags(BANTER) == []
+
+
+GREETING = (
+    "Thank you. Thank you very much. Good evening, everyone. I want to thank Governor "
+    "Ana Ruiz, Mayor Tom Berg, Senator Li Wei, Chief Omar Haddad and Principal Ines "
+    "Costa for joining us tonight. Please be seated."
+)
+
+
+def test_greetings_thanks_and_lists_of_names_are_not_highlights(audio: Path) -> None:
+    story, greeting = HeuristicScorer().score(
+        [_candidate(STORY), _candidate(GREETING, 20.0)], audio
+    )
+    assert greeting.overall < 6.0 <= story.overall
+    assert "people, places or things" not in greeting.reason
+    assert "greetings, thanks or a list of names" in greeting.reason
+
+
+def test_the_reason_quotes_the_line_that_lifted_the_score(audio: Path) -> None:
+    plain = (
+        "The survey covered four hundred farms across the valley in two summers. It "
+        "recorded soil depth, rainfall and the yield of each field in detail."
+    )
+    turn = plain + ' The farmer at the last farm told us, "Rain never reads a survey."'
+    with_line, without = HeuristicScorer().score(
+        [_candidate(turn), _candidate(plain, 20.0)], audio
+    )
+    assert 'told us, "Rain never' in with_line.reason
+    assert "stands out" not in without.reason
+    assert with_line.subscores["payoff"] > without.subscores["payoff"]

@@ -176,7 +176,7 @@ def test_until_stops_after_a_stage(tmp_path: Path, speech_video: Path) -> None:
         "ingest_video", "extract_audio", "plan_chunks", "transcribe_audio",
     }  # fmt: skip
     state = json.loads(reelmake("status", "--json", cwd=tmp_path).stdout)[0]
-    assert state["last_stage"] == "transcript"
+    assert state["last_stage"] == "transcription"  # the design notes' key
 
 
 def test_full_disk_gives_a_clear_error_and_no_complete_looking_file(

@@ -22,7 +22,7 @@ def test_installed_package_runs_the_demo_from_any_folder(tmp_path: Path) -> None
         capture_output=True,
     )  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(site), "HF_HUB_OFFLINE": "1"}
-    code = "from reelmake import config; print(config.workflow_dir())"
+    code = "from reelmake.core import config; print(config.workflow_dir())"
     where = subprocess.run(
         [sys.executable, "-c", code],
         env=env, capture_output=True, text=True, check=True,

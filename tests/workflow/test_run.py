@@ -33,7 +33,8 @@ ALL_RULES = {
     "segment_transcript",
     "score_segments", "select_highlights", "write_metadata", "stage_state", "all",
 }  # fmt: skip
-FROM_TRANSCRIPTION = ALL_RULES - {"ingest_video", "extract_audio", "plan_chunks"}
+# The transcript stage and what follows (forcing it runs its chunk plan again too).
+FROM_TRANSCRIPTION = ALL_RULES - {"ingest_video", "extract_audio"}
 
 
 def _state(workdir: Path, video_hash: str) -> dict:

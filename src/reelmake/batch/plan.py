@@ -39,7 +39,11 @@ def forced_rules(
         no_cache = [*no_cache, "scores"]
     if no_cache is None:
         return None
-    return list(dict.fromkeys(registry.stage(name).rule for name in no_cache))
+    # Every rule of the stage: its first (a checkpoint, say) may make the same file
+    # again, and then what follows it would not run.
+    return list(
+        dict.fromkeys(rule for name in no_cache for rule in registry.stage(name).rules)
+    )
 
 
 def overlay(
