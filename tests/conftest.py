@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 from reelmake.cli.demo import make_video
 
@@ -140,13 +141,42 @@ def reelmake(
     return run
 
 
+# Clips of the workflow tests: small and quickly encoded. The defaults' own finish
+# (1080x1920, captions, title, levelled) is tested on its own, in
+# tests/media/test_render.py and tests/workflow/test_finish.py.
+FAST_CLIPS = "clips:\n  size: [144, 256]\n  preset: ultrafast\n"
+
+
+def merged_config(*texts: str) -> str:
+    """YAML configs merged key by key, the later ones winning."""
+    from reelmake.core.config import deep_update
+
+    out: dict = {}
+    for text in texts:
+        out = deep_update(out, yaml.safe_load(text) or {})
+    return yaml.safe_dump(out)
+
+
+def fast_clips(folder: Path, extra: str = "") -> Path:
+    """A working folder whose runs make small, quickly encoded clips."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(merged_config(FAST_CLIPS, extra))
+    return folder
+
+
 def reelmake_with_config(video: Path, config: str, cwd: Path) -> Run:
-    """``reelmake run`` with a one-off ``config.yaml`` in the working folder."""
-    (cwd / "config.yaml").write_text(config)
+    """``reelmake run`` with ``config`` added to the working folder's
+    ``config.yaml`` for this one run."""
+    own = cwd / "config.yaml"
+    before = own.read_text() if own.exists() else None
+    own.write_text(merged_config(before or "", config))
     try:
         return reelmake("run", video, cwd=cwd)
     finally:
-        (cwd / "config.yaml").unlink()
+        if before is None:
+            own.unlink()
+        else:
+            own.write_text(before)
 
 
 def rules_run(output: str) -> list[str]:

@@ -29,7 +29,8 @@ from typing import Any
 
 RULES = (
     "ingest_video", "extract_audio", "transcribe_audio", "segment_transcript",
-    "score_segments", "select_highlights", "cut_clip", "write_clip_metadata",
+    "score_segments", "select_highlights", "plan_clip", "render_clip",
+    "write_clip_metadata",
     "write_metadata", "stage_state",
 )  # fmt: skip
 SIGNALS = ("kill -9", "SIGTERM", "Ctrl-C")
@@ -135,11 +136,17 @@ def _without_source_path(path: Path, results: Path) -> str:
     return text
 
 
-def run_point(video: Path, rule: str, sig: str, reference: dict[str, object]) -> Point:
+def run_point(
+    video: Path, rule: str, sig: str, reference: dict[str, object], config: str = ""
+) -> Point:
+    """Interrupt a run at ``rule`` with ``sig``, resume it, and compare the results
+    with ``reference`` (made with the same ``config.yaml``, when given)."""
     point = Point(rule, sig)
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         work = Path(tmp)
         shutil.copy(video, work / video.name)
+        if config:
+            (work / "config.yaml").write_text(config)
         log_path = work / "first.log"
         with open(log_path, "wb") as log:
             proc = _cli("run", video.name, cwd=work, stdout=log, stderr=log,

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Server, reelmake, results_of, rules_run, server_requests
+from tests.conftest import (
+    FAST_CLIPS,
+    Server,
+    merged_config,
+    reelmake,
+    results_of,
+    rules_run,
+    server_requests,
+)
 from tests.llm_server import expected_score
 from tests.soak import snapshot
 
@@ -51,7 +59,9 @@ def _config(workdir: Path, base_url: str, **extra: str) -> None:
     ]
     if extra.get("answer_cache") == "default":
         lines = [line for line in lines if "answer_cache" not in line]
-    (workdir / "config.yaml").write_text("\n".join(lines) + "\n")
+    (workdir / "config.yaml").write_text(
+        merged_config(FAST_CLIPS, "\n".join(lines) + "\n")
+    )
 
 
 def _asked(server) -> list[str]:

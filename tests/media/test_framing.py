@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
-from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from reelmake.core import fileio, media
+from reelmake.core import media
 from reelmake.stages import framing, ingest
 from reelmake.stages.audio import extract_audio
-from reelmake.stages.clips import ClipOptions, crop_size, cut_clip
+from reelmake.stages.clips.plan import crop_size
 from tests import faces
+from tests.clip_helper import make_clip, window_path
 
 pytestmark = pytest.mark.media
 
 FPS = faces.FPS
 FRAME = (faces.WIDTH, faces.HEIGHT)
-CROP = crop_size(*FRAME, "9:16")
+CROP = crop_size(*FRAME, Fraction(9, 16))
+# A vertical clip without captions, title, trimming or levelling: the picture alone.
+PLAIN = {"burn_captions": False, "title": False, "trim": "off", "loudness": False,
+         "layout": "single"}  # fmt: skip
 
 
 def _prepare(video: Path) -> tuple[Path, Path, Path, dict]:
@@ -34,31 +37,6 @@ def _prepare(video: Path) -> tuple[Path, Path, Path, dict]:
         video, video_json, audio, subjects, framing.TrackOptions()
     )
     return video_json, audio, subjects, data
-
-
-def _cut(
-    video: Path,
-    video_json: Path,
-    subjects: Path,
-    folder: Path,
-    start: float,
-    end: float,
-    options: ClipOptions,
-) -> Path:
-    """cut_clip of ``[start, end)`` (no words), into ``folder``: c.mp4, c.crop.json."""
-    transcript, highlight = folder / "transcript.json", folder / "h.json"
-    fileio.write_json(
-        transcript, {"words": [], "segments": [], "language": "en", "duration": 20.0}
-    )
-    fileio.write_json(highlight, {"clip": "c", "start": start, "end": end, "rank": 1,
-                                  "title": "t", "text": ""})  # fmt: skip
-    out = folder / "c.mp4"
-    cut_clip(
-        video, highlight, transcript, video_json, out, folder / "c.srt",
-        folder / "c.vtt", folder / "c.crop.json", replace(options, threads=2),
-        subjects,
-    )  # fmt: skip
-    return out
 
 
 def _inside(box: faces.Box, x: int, y: int) -> bool:
@@ -96,14 +74,15 @@ def test_one_face_drifting_stays_inside_a_smooth_crop(drift) -> None:
 
 
 def test_the_moving_crop_is_rendered_frame_exactly(drift, tmp_path: Path) -> None:
-    """cut_clip renders the path it writes: the clip has the span's frames, and the
+    """A clip renders the path its plan holds: it has the span's frames, and the
     face is found in its pictures."""
     video, truth, video_json, _, subjects, _ = drift
-    options = ClipOptions(aspect="9:16", max_height=960, preset="ultrafast")
-    out = _cut(video, video_json, subjects, tmp_path, 2.0, 8.0, options)
-    crop = json.loads((tmp_path / "c.crop.json").read_text())
-    assert crop["mode"] == "face" and len(crop["x"]) == 6 * FPS
-    assert media.probe(out).video.width * 16 == media.probe(out).video.height * 9
+    out, plan = make_clip(video, video_json, tmp_path, 2.0, 8.0, subjects=subjects,
+                          size=[540, 960], **PLAIN)  # fmt: skip
+    xs, _ = window_path(plan)
+    assert plan["layout"]["kind"] == "single" and len(xs) == 6 * FPS
+    assert len(plan["layout"]["windows"][0]["runs"]) > 1  # the window moves
+    assert (media.probe(out).video.width, media.probe(out).video.height) == (540, 960)
     frames = int(
         subprocess.run(
             ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
@@ -153,19 +132,19 @@ def test_no_face_falls_back_and_says_which(
         faces.no_face(folder)
     video_json, _, subjects, data = _prepare(video)
     assert data["tracks"] == []
-    options = ClipOptions(aspect="9:16", max_height=640, preset="ultrafast",
-                          no_face=no_face)  # fmt: skip
     with caplog.at_level("INFO"):
-        out = _cut(video, video_json, subjects, tmp_path, 1.0, 4.0, options)
-    crop = json.loads((tmp_path / "c.crop.json").read_text())
-    assert crop["mode"] == no_face
-    assert "no face" in crop["reason"]
+        out, plan = make_clip(video, video_json, tmp_path, 1.0, 4.0,
+                              subjects=subjects, size=[360, 640], no_face=no_face,
+                              **PLAIN)  # fmt: skip
+    layout = plan["layout"]
+    assert layout["kind"] == ("single" if no_face == "centre" else "fit")
+    assert "no face" in layout["reason"]
     assert any("no face" in r.getMessage() for r in caplog.records)
     info = media.probe(out).video
     assert (info.width, info.height) == (360, 640)
     if no_face == "centre":
         centre = (FRAME[0] - CROP[0]) // 2
-        assert {x // 2 for x in crop["x"]} == {centre // 2}
+        assert {x // 2 for x in window_path(plan)[0]} == {centre // 2}
     else:
         # The whole frame is in the picture: the middle rows hold the full-width
         # test pattern, the rows above it a blurred copy.

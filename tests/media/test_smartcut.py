@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from reelmake.core import fileio
-from reelmake.stages import smartcut
-from reelmake.stages.clips import ClipOptions, cut_clip
+from reelmake.stages.clips import smartcut
 from reelmake.stages.ingest import ingest_video
+from tests.clip_helper import make_clip
 
 pytestmark = pytest.mark.media
 
@@ -46,18 +45,13 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def _cut(source: Path, start: float, end: float, folder: Path, **options) -> Path:
+def _cut(source: Path, start: float, end: float, folder: Path, **clips) -> Path:
+    """A clip of the source's picture and sound (the ``source`` format), with
+    ``clips`` settings on top."""
     folder.mkdir(parents=True, exist_ok=True)
     ingest_video(source, folder / "video.json", "0" * 16)
-    fileio.write_json(folder / "h.json", {"clip": "c", "start": start, "end": end})
-    fileio.write_json(folder / "t.json", {"language": "en", "duration": 20.0,
-                                          "words": [], "segments": []})  # fmt: skip
-    out = folder / "c.mp4"
-    cut_clip(
-        source, folder / "h.json", folder / "t.json", folder / "video.json", out,
-        folder / "c.srt", folder / "c.vtt", folder / "c.crop.json",
-        ClipOptions(**options, threads=2),
-    )  # fmt: skip
+    out, _ = make_clip(source, folder / "video.json", folder, start, end,
+                       preset="veryfast", **{"format": "source", **clips})  # fmt: skip
     return out
 
 
@@ -90,7 +84,7 @@ def test_a_smart_cut_is_frame_exact_decodable_and_in_sync(
     smart = _cut(sources["h264"], start, end, tmp_path / "smart")
     assert "smart cut: copied" in caplog.text
     full = _cut(sources["h264"], start, end, tmp_path / "full", smart_cut=False)
-    assert "full re-encode: smart cut is off" in caplog.text
+    assert "full render: smart cut is off" in caplog.text
     errors = subprocess.run(
         ["ffmpeg", "-v", "error", "-i", str(smart), "-f", "null", "-"],
         capture_output=True, text=True,
@@ -124,7 +118,7 @@ def test_sources_it_cannot_cut_fall_back_and_say_why(
 ) -> None:
     caplog.set_level(logging.INFO)
     clip = _cut(sources[name], 1.5, 9.9, tmp_path)
-    assert "full re-encode: " in caplog.text and why in caplog.text
+    assert "full render: " in caplog.text and why in caplog.text
     assert int(_streams(clip)["video"]["nb_read_frames"]) == round(8.4 * FPS)
 
 
@@ -132,7 +126,8 @@ def test_clips_that_change_the_picture_are_encoded_whole(
     sources, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    _cut(sources["h264"], 3.1, 9.0, tmp_path, aspect="9:16", reframe="centre")
-    assert "full re-encode: the clip's picture differs" in caplog.text
+    _cut(sources["h264"], 3.1, 9.0, tmp_path, aspect="9:16", reframe="centre",
+         size=[180, 320])  # fmt: skip
+    assert "full render: the plan crops, trims, draws on or levels" in caplog.text
     assert smartcut.plan(sources["h264"], 3.1, 5.5, smartcut.describe(
         sources["h264"])) == "fewer than two keyframes inside the clip"  # fmt: skip

@@ -12,6 +12,7 @@ from reelmake.stages.transcript import (
     TranscribeOptions,
     load_transcript,
     transcribe_audio,
+    write_captions,
 )
 from tests.conftest import SHORT_SCRIPT
 
@@ -27,12 +28,9 @@ def transcribed(speech_video: Path, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("transcript")
     audio = extract_audio(speech_video, out / "audio.wav")
     transcribe_audio(
-        audio,
-        out / "t.json",
-        out / "t.srt",
-        out / "t.vtt",
-        TranscribeOptions(model="tiny.en", threads=2),
+        audio, out / "t.json", TranscribeOptions(model="tiny.en", threads=2)
     )
+    write_captions(out / "t.json", out / "t.srt", out / "t.vtt")
     return out, audio
 
 

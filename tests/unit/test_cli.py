@@ -67,7 +67,8 @@ def test_no_cache_and_rescore_name_the_rules_to_force() -> None:
     assert forced_rules([]) == []  # every rule
     # Every rule of a stage: forcing its first alone may change nothing after it.
     assert forced_rules(["transcription", "ai_scoring"]) == [
-        "plan_chunks", "transcribe_chunk", "transcribe_audio", "score_segments",
+        "plan_chunks", "transcribe_chunk", "transcribe_audio", "write_captions",
+        "score_segments",
     ]  # fmt: skip
     assert forced_rules(None, rescore=True) == ["score_segments"]
     assert forced_rules(["segments"], rescore=True) == [

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FULL_LOG, reelmake, rules_run
+from tests.conftest import FULL_LOG, fast_clips, reelmake, rules_run
 
 pytestmark = pytest.mark.workflow
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory, long_speech_video: Path):
-    folder = tmp_path_factory.mktemp("console")
+    folder = fast_clips(tmp_path_factory.mktemp("console"))
     shutil.copy(long_speech_video, folder / "talk.mp4")
     return folder
 

@@ -9,14 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import only_hash, reelmake, reelmake_with_config, rules_run
+from tests.conftest import (
+    fast_clips,
+    only_hash,
+    reelmake_with_config,
+    rules_run,
+)
 
 pytestmark = pytest.mark.workflow
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory, long_speech_video: Path):
-    folder = tmp_path_factory.mktemp("framing")
+    folder = fast_clips(tmp_path_factory.mktemp("framing"))
     shutil.copy(long_speech_video, folder / "talk.mp4")
     return folder
 
@@ -30,12 +35,12 @@ def test_vertical_clips_track_once_and_reuse_the_tracks(workdir: Path) -> None:
     folder = workdir / "results" / only_hash(workdir)
     subjects = folder / "framing" / "subjects.json"
     assert json.loads(subjects.read_text())["stage"] == "framing"
-    crops = sorted((folder / "clips").glob("*.crop.json"))
-    assert crops, "no clip was cut"
-    for crop in crops:
-        data = json.loads(crop.read_text())
+    plans = sorted((folder / "clips").glob("*.plan.json"))
+    assert plans, "no clip was made"
+    for plan in plans:
+        layout = json.loads(plan.read_text())["layout"]
         # The generated talk has no face: the run says it fell back to the centre.
-        assert data["mode"] == "centre" and "no face" in data["reason"]
+        assert layout["kind"] == "single" and "no face" in layout["reason"]
     stamp = subjects.stat().st_mtime_ns
     again = reelmake_with_config(
         video, "clips: {aspect: '9:16'}\nhighlights: {threshold: 0.5}\n", workdir
@@ -47,14 +52,15 @@ def test_vertical_clips_track_once_and_reuse_the_tracks(workdir: Path) -> None:
     assert subjects.stat().st_mtime_ns == stamp
 
 
-def test_source_aspect_tracks_nothing(workdir: Path) -> None:
-    """Back to clips that keep the source's shape (the default): every clip is cut
+def test_source_format_tracks_nothing(workdir: Path) -> None:
+    """Clips that keep the source's picture: every clip is planned and rendered
     again (its picture changed) and nothing is tracked."""
-    run = reelmake("run", workdir / "talk.mp4", cwd=workdir)
+    run = reelmake_with_config(workdir / "talk.mp4", "clips: {format: source}\n",
+                               workdir)  # fmt: skip
     assert run.returncode == 0, run.stderr
     ran = rules_run(run.stdout + run.stderr)
-    assert "cut_clip" in ran
+    assert "plan_clip" in ran and "render_clip" in ran
     assert "track_subjects" not in ran
     folder = workdir / "results" / only_hash(workdir)
-    for crop in (folder / "clips").glob("*.crop.json"):
-        assert json.loads(crop.read_text())["mode"] == "source"
+    for plan in (folder / "clips").glob("*.plan.json"):
+        assert json.loads(plan.read_text())["layout"]["kind"] == "source"

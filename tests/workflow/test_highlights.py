@@ -14,6 +14,7 @@ from reelmake.stages.segments import load_candidates
 from tests.conftest import (
     REPORT_RULES,
     assert_ran,
+    fast_clips,
     only_hash,
     reelmake,
     reelmake_with_config,
@@ -23,8 +24,10 @@ from tests.conftest import (
 
 pytestmark = pytest.mark.workflow
 
+# A clip is made by two rules: its edit plan, then its render.
+MAKING = {"plan_clip", "render_clip"}
 AFTER_SELECTION = {
-    "select_highlights", "cut_clip", "write_clip_metadata", "write_metadata",
+    "select_highlights", *MAKING, "write_clip_metadata", "write_metadata",
     "stage_state", "all",
 }  # fmt: skip
 AFTER_SEGMENTATION = AFTER_SELECTION | {"segment_transcript", "score_segments"}
@@ -32,7 +35,7 @@ AFTER_SEGMENTATION = AFTER_SELECTION | {"segment_transcript", "score_segments"}
 
 @pytest.fixture(scope="module")
 def talk(tmp_path_factory: pytest.TempPathFactory, long_speech_video: Path):
-    workdir = tmp_path_factory.mktemp("talk")
+    workdir = fast_clips(tmp_path_factory.mktemp("talk"))
     video = workdir / "talk.mp4"
     shutil.copy(long_speech_video, video)
     run = reelmake("run", video, cwd=workdir)
@@ -101,9 +104,9 @@ def test_threshold_change_reruns_only_selection_onwards(talk) -> None:
     cut = before[-1]["overall"] + 0.01  # drops the last clip
     run = reelmake_with_config(video, f"highlights:\n  threshold: {cut}\n", workdir)
     assert run.returncode == 0, run.stderr
-    # No clip is cut again: the others' descriptions did not change.
-    assert_ran(run.stderr, AFTER_SELECTION - {"cut_clip"})
-    assert "cut_clip" not in rules_run(run.stderr)
+    # No clip is made again: the others' descriptions did not change.
+    assert_ran(run.stderr, AFTER_SELECTION - MAKING)
+    assert not MAKING & set(rules_run(run.stderr))
     after = _json(folder / "highlights/highlights.json")["highlights"]
     assert [h["clip"] for h in after] == [h["clip"] for h in before[:-1]]
     # The dropped clip's files are gone; the table lists the current clips.
@@ -141,10 +144,11 @@ def test_a_threshold_that_adds_a_clip_cuts_only_that_clip(talk) -> None:
         video, f"highlights:\n  threshold: {threshold}\n", workdir
     )
     assert run.returncode == 0, run.stderr
-    assert rules_run(run.stderr).count("cut_clip") == 1
+    assert rules_run(run.stderr).count("plan_clip") == 1
+    assert rules_run(run.stderr).count("render_clip") == 1
     assert {p: p.stat().st_mtime_ns for p in before} == before
     after = _json(folder / "highlights/highlights.json")["highlights"]
-    per_clip = len(registry.stage("clips").per_clip)  # the video, captions, crop...
+    per_clip = len(registry.stage("clips").per_clip)  # the video, captions, plan
     assert len(after) == len(before) // per_clip + 1
     ranked = sorted(p.name for p in (folder / "ranked").glob("*.mp4"))
     assert ranked == sorted(f"{h['ranked']}.mp4" for h in after)
@@ -152,7 +156,7 @@ def test_a_threshold_that_adds_a_clip_cuts_only_that_clip(talk) -> None:
     # Set back: nothing is cut again, and the extra clip is no longer listed.
     run = reelmake("run", video, cwd=workdir)
     assert run.returncode == 0, run.stderr
-    assert "cut_clip" not in rules_run(run.stderr)
+    assert not MAKING & set(rules_run(run.stderr))
     assert {p for p in (folder / "clips").iterdir()} == set(before)
     assert {p: p.stat().st_mtime_ns for p in before} == before
     assert len(list((folder / "ranked").glob("*.mp4"))) == len(before) // per_clip
@@ -164,5 +168,24 @@ def test_pause_gap_change_reruns_segmentation_onwards(talk) -> None:
     assert run.returncode == 0, run.stderr
     # Clips whose span the new segmentation keeps are not cut again.
     ran = set(rules_run(run.stderr))
-    expected = AFTER_SEGMENTATION - {"cut_clip"}
+    expected = AFTER_SEGMENTATION - MAKING
     assert expected <= ran <= AFTER_SEGMENTATION | REPORT_RULES, sorted(ran)
+
+
+def test_a_caption_style_change_renders_every_clip_and_nothing_before(talk) -> None:
+    workdir, video, folder = talk
+    assert reelmake("run", video, cwd=workdir).returncode == 0  # the defaults
+    clips = sorted(p.name for p in (folder / "clips").glob("*.mp4"))
+    run = reelmake_with_config(video, "clips:\n  caption_style: quiet\n", workdir)
+    assert run.returncode == 0, run.stderr
+    ran = rules_run(run.stderr)
+    # Every clip planned and rendered again, in the new style...
+    assert ran.count("plan_clip") == ran.count("render_clip") == len(clips)
+    # ...and nothing tracked, transcribed, segmented, scored or selected again.
+    before = {"track_subjects", "transcribe_audio", "segment_transcript",
+              "score_segments", "select_highlights"}  # fmt: skip
+    assert not before & set(ran), sorted(ran)
+    for name in clips:
+        plan = _json(folder / "clips" / name.replace(".mp4", ".plan.json"))
+        assert plan["captions"]["style"]["font"] == "DejaVu Sans"
+    assert sorted(p.name for p in (folder / "clips").glob("*.mp4")) == clips

@@ -7,7 +7,7 @@ import pytest
 
 from bench import quality
 from reelmake.cache import get_video_hash
-from tests.conftest import reelmake, reelmake_with_config, rules_run
+from tests.conftest import fast_clips, reelmake, reelmake_with_config, rules_run
 
 pytestmark = pytest.mark.workflow
 
@@ -19,7 +19,7 @@ BEFORE_SELECTION = {
 
 @pytest.fixture(scope="module")
 def episodes(tmp_path_factory: pytest.TempPathFactory):
-    work = tmp_path_factory.mktemp("labelled")
+    work = fast_clips(tmp_path_factory.mktemp("labelled"))
     made = quality.make_episodes(work)
     run = reelmake("run", "--cores", "2", *(e.video for e in made), cwd=work)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]

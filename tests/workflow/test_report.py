@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
+    FAST_CLIPS,
+    fast_clips,
+    merged_config,
     only_hash,
     reelmake,
     reelmake_with_config,
@@ -24,13 +27,13 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture(scope="module")
 def talk(tmp_path_factory: pytest.TempPathFactory, long_speech_video: Path):
-    workdir = tmp_path_factory.mktemp("report")
+    workdir = fast_clips(tmp_path_factory.mktemp("report"))
     video = workdir / "talk.mp4"
     shutil.copy(long_speech_video, video)
     # A low threshold: the report is shown with three clips (the talk has two that
     # pass the default one).
     low = workdir / "low-threshold.yaml"
-    low.write_text("highlights:\n  threshold: 3.0\n")
+    low.write_text(merged_config(FAST_CLIPS, "highlights:\n  threshold: 3.0\n"))
     run = reelmake("run", video, "--configfile", low, cwd=workdir)
     assert run.returncode == 0, run.stderr
     return workdir, video, results_of(workdir) / only_hash(workdir)

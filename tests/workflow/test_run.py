@@ -27,7 +27,7 @@ from tests.conftest import (
 
 pytestmark = pytest.mark.workflow
 
-# The short test video has no passage long enough for a clip: no cut_clip jobs.
+# The short test video has no passage long enough for a clip: no clip jobs.
 ALL_RULES = {
     "ingest_video", "extract_audio", "plan_chunks", "transcribe_audio",
     "segment_transcript",

@@ -5,14 +5,14 @@ from pathlib import Path
 import pytest
 
 from tests import soak
-from tests.conftest import reelmake
+from tests.conftest import FAST_CLIPS, fast_clips, reelmake
 
 pytestmark = pytest.mark.workflow
 
 
 @pytest.fixture(scope="module")
 def reference(long_speech_video: Path, tmp_path_factory: pytest.TempPathFactory):
-    work = tmp_path_factory.mktemp("soak-ref")
+    work = fast_clips(tmp_path_factory.mktemp("soak-ref"))
     run = reelmake("run", long_speech_video, cwd=work)
     assert run.returncode == 0, run.stderr
     return soak.snapshot(work / "results")
@@ -22,14 +22,14 @@ def reference(long_speech_video: Path, tmp_path_factory: pytest.TempPathFactory)
     ("rule", "sig"),
     [
         ("transcribe_audio", "kill -9"),
-        ("cut_clip", "SIGTERM"),
+        ("render_clip", "SIGTERM"),
         ("score_segments", "Ctrl-C"),
     ],
 )
 def test_killed_run_resumes_to_the_same_results(
     long_speech_video: Path, reference, rule: str, sig: str
 ) -> None:
-    point = soak.run_point(long_speech_video, rule, sig, reference)
+    point = soak.run_point(long_speech_video, rule, sig, reference, FAST_CLIPS)
     assert point.killed
     assert point.repeated == ()
     assert point.equal

@@ -243,7 +243,7 @@ REGISTRY: tuple[Stage, ...] = (
                     "description": Ref("highlights", "description"),
                     "audio": Ref("audio", "audio"),
                     "video_json": Ref("ingest", "video_json"),
-                    "subjects": When("framing:needs_faces", Ref("framing", "subjects")),
+                    "subjects": When("clips.plan:needs_faces", Ref("framing", "subjects")),
                 },
                 outputs={
                     "plan": Out("clips/{clip}.plan.json"),

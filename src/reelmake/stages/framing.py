@@ -410,12 +410,6 @@ def _extend(
     last_seen[t.id] = (i, smooth)
 
 
-def needs_faces(config: Mapping[str, Any]) -> bool:
-    """Whether a clip's crop follows a face: only then are faces tracked."""
-    clips = config["clips"]
-    return bool(clips["aspect"] != "source" and clips["reframe"] == "face")
-
-
 def track_subjects(
     source: str | os.PathLike[str],
     video_json: str | os.PathLike[str],

@@ -235,18 +235,25 @@ def apply_decisions(
         ):
             entries.append((_edited(made, d), d))
     for h in machine:
-        edit = decided.about((h.start, h.end))
-        entries.append((_edited(h, edit), edit) if edit is not None else (h, None))
-
-    def place(i: int) -> tuple[int, float, int]:
-        h, d = entries[i]
-        wanted = d.rank if d is not None and d.rank else 10**6
-        return wanted, -h.overall, i
-
-    order = sorted(range(len(entries)), key=place)
+        about = decided.about((h.start, h.end))
+        entries.append((_edited(h, about), about) if about is not None else (h, None))
+    # A person's ranks are places in the list; the other clips fill the rest by
+    # score.
+    places: list[tuple[Highlight, decisions.ClipDecision | None] | None]
+    places = [None] * len(entries)
+    rest = []
+    for entry in sorted(entries, key=lambda e: -e[0].overall):
+        rank = entry[1].rank if entry[1] is not None else None
+        wanted = rank - 1 if rank else None
+        if wanted is not None and wanted < len(places) and places[wanted] is None:
+            places[wanted] = entry
+        else:
+            rest.append(entry)
+    filled = iter(rest)
+    ordered = [p if p is not None else next(filled) for p in places]
     return [
         replace(h, rank=rank, ranked=f"{rank:02d}-{slugify(h.title)}")
-        for rank, (h, _) in enumerate((entries[i] for i in order), 1)
+        for rank, (h, _) in enumerate(ordered, 1)
     ]
 
 

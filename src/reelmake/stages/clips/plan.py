@@ -131,6 +131,16 @@ class PlanOptions(framing.FrameOptions, Options):
         return (self.max_pause or level[0], self.keep_pause or level[1])
 
 
+def needs_faces(config: Mapping[str, Any]) -> bool:
+    """Whether a clip's window follows a face: only then are faces tracked."""
+    options = PlanOptions.from_config(config)
+    return (
+        options.aspect != "source"
+        and options.reframe == "face"
+        and options.layout != "fit"
+    )
+
+
 def _nominal_height(filled: Mapping[str, Any]) -> int:
     size = filled.get("size")
     return int(size[1]) if size else 1080

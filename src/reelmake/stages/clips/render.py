@@ -140,12 +140,14 @@ def _overlay(plan: Mapping[str, Any], folder: Path) -> str:
 
 
 def _sound(plan: Mapping[str, Any]) -> str:
-    """The kept sound, faded at every cut and levelled, ending in ``[aout]``."""
+    """The kept sound, faded at every cut and levelled, ending in ``[aout]``: the
+    same filters, in the same order, as the plan measured it through."""
     chain = audio_chain([tuple(r) for r in plan["ranges"]], plan["span"][0])
+    chain += OUTPUT_SOUND
     loud = plan["audio"].get("loudness")
     if loud:
         chain += levelling(loud["gain_db"], loud["limit_db"]) + ","
-    return chain + OUTPUT_SOUND.rstrip(",") + "[aout]"
+    return chain.rstrip(",") + "[aout]"
 
 
 def filter_graph(plan: Mapping[str, Any], folder: Path) -> str:
