@@ -54,6 +54,7 @@ class Bench:
         self._talk: Path | None = None
         self.processed: Path | None = None  # a folder where the long talk is done
         self._long: Path | None = None
+        self.frames: Path | None = None  # where render writes a frame per style
 
     def emit(self, bench: str, case: str, value: float, unit: str,
              floor: float | None = None, note: str = "") -> None:  # fmt: skip
@@ -674,14 +675,16 @@ def _threshold_adding_one(folder: Path) -> float | None:
 
 
 def render(b: Bench) -> None:
-    """A 1920x1080 30 fps talk with a keyframe every 2 s (B-frames, as cameras and
-    streaming encoders write it): clips against transcription, smart cut against a
-    full re-encode and a stream copy, burned-caption 9:16 clips against the same
-    ffmpeg commands by hand, and a threshold change that adds one clip."""
-    from reelmake.cli.demo import make_talk
-    from reelmake.core import captions, fileio
-    from reelmake.stages import clips as clipping
-    from reelmake.stages.transcript import load_transcript
+    """Clips of a 1920x1080 30 fps talk (a person off-centre, a keyframe every 2 s,
+    B-frames): the whole default run against transcription; per format and caption
+    style, the render job's time per second of clip against the same ffmpeg graph
+    run by hand; what trimming and the two loudness passes cost in the plan; a
+    threshold change that adds one clip. With ``--frames DIR``, a frame of every
+    style is written there."""
+    from reelmake.cli.demo import make_demo
+    from reelmake.stages.clips import render as rendering
+    from reelmake.stages.clips.plan import load_plan, plan_clip
+    from tests.clip_helper import plan_options
 
     if b.quick:
         print("(render: skipped in quick mode; it generates a 1080p talk)")
@@ -689,12 +692,10 @@ def render(b: Bench) -> None:
     work = b.tmp / "render"
     work.mkdir()
     began = time.perf_counter()
-    video, _ = make_talk(work / "talk1080.mp4", DEMO_SCRIPT * 2, size="1920x1080",
-                         fps=30, preset="veryfast", keyframe_seconds=2)  # fmt: skip
+    video = make_demo(work / "talk1080.mp4", DEMO_SCRIPT * 2)
     seconds = probe_duration(video)
     b.emit("render", f"generate the 1080p input ({seconds / 60:.1f} min)",
            time.perf_counter() - began, "s")  # fmt: skip
-    (work / "config.yaml").write_text("highlights:\n  top_k: 10\n")
     start = time.perf_counter()
     subprocess.run(reelmake("run", video.name, "--cores", "2"), cwd=work, env=ENV,
                    check=True, capture_output=True)  # fmt: skip
@@ -702,102 +703,104 @@ def render(b: Bench) -> None:
     folder = next(p for p in (work / "results").iterdir() if len(p.name) == 16)
     tsv = folder / "benchmarks"
     transcribe = bench_tsv(tsv / "transcribe_audio.tsv")[0]
-    cuts = [bench_tsv(p)[0] for p in (tsv / "cut_clip").glob("*.tsv")]
-    others = sum(bench_tsv(p)[0] for p in tsv.rglob("*.tsv")) - transcribe
-    b.emit("render", f"whole run, {len(cuts)} clips (smart cut), --cores 2", total, "s",
-           transcribe, "floor: transcription alone")  # fmt: skip
-    b.emit("render", "all stages but transcription / transcription",
-           others / transcribe, "x",
-           note=f"cut_clip jobs {sum(cuts):.1f} s in all")  # fmt: skip
+    renders = [bench_tsv(p)[0] for p in (tsv / "render_clip").glob("*.tsv")]
+    plans = [bench_tsv(p)[0] for p in (tsv / "plan_clip").glob("*.tsv")]
+    b.emit("render", f"whole default run, {len(renders)} vertical clips, --cores 2",
+           total, "s", transcribe, f"floor: transcription alone; plan jobs "
+           f"{sum(plans):.1f} s, render jobs {sum(renders):.1f} s")  # fmt: skip
 
     chosen = json.loads((folder / "highlights" / "highlights.json").read_text())
-    # A minute of the talk, starting and ending between keyframes.
-    h = {"clip": "minute", "start": 30.37, "end": 90.37, "duration": 60.0}
-    info = json.loads((folder / "ingest" / "video.json").read_text())
-    size = (1920, 1080)
-    fileio.write_json(work / "h.json", {"clip": h["clip"], "start": h["start"],
-                                        "end": h["end"]})  # fmt: skip
-    transcript = folder / "transcript" / "transcript.json"
+    h = chosen["highlights"][0]
+    description = folder / "highlights" / "clips" / f"{h['clip']}.json"
+    source = next(folder.glob("source.*"))
+    audio = folder / "audio" / "audio.wav"
+    video_json = folder / "ingest" / "video.json"
+    subjects = folder / "framing" / "subjects.json"
 
-    def cut(threads: int, **options: Any) -> float:
+    def plan(name: str, **clips: Any) -> tuple[Path, float]:
+        target = work / f"{name}.plan.json"
         began = time.perf_counter()
-        clipping.cut_clip(
-            video, work / "h.json", transcript, folder / "ingest" / "video.json",
-            work / "one.mp4", work / "one.srt", work / "one.vtt",
-            work / "one.crop.json", clipping.ClipOptions(**options, threads=threads),
-        )  # fmt: skip
-        return time.perf_counter() - began
+        plan_clip(source=source, description=description, audio=audio,
+                  video_json=video_json, plan=target, srt=work / f"{name}.srt",
+                  vtt=work / f"{name}.vtt", options=plan_options(**clips),
+                  subjects=subjects if subjects.exists() else None)  # fmt: skip
+        return target, time.perf_counter() - began
 
-    def copy() -> float:
-        return wall(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", str(h["start"]),
-                     "-i", str(video), "-t", str(h["end"] - h["start"]), "-c", "copy",
-                     str(work / "copy.mp4")], work)  # fmt: skip
+    # What the plan's own work costs: trimming (the sound's silences) and the two
+    # loudness passes, against a plan with neither.
+    _, bare = plan("bare", trim="off", loudness=False)
+    _, trimmed = plan("trimmed", trim="light", loudness=False)
+    _, levelled = plan("levelled", trim="off", loudness=True)
+    b.emit("render", "plan: trimming (silences in the sound)", trimmed - bare, "s",
+           note=f"a plan with neither: {bare:.2f} s")  # fmt: skip
+    b.emit("render", "plan: loudness, two passes", levelled - bare, "s")
 
-    span = f"a {h['duration']:.1f} s clip"
-    floor = b.median(copy)
-    smart = b.median(lambda: cut(1))
-    full1 = b.median(lambda: cut(1, smart_cut=False))
-    full2 = b.median(lambda: cut(2, smart_cut=False))
-    b.emit("render", f"{span}: smart cut, 1 thread", smart, "s", floor,
-           f"floor: stream copy (not frame-exact); {full1 / smart:.1f}x faster than "
-           "the full re-encode")  # fmt: skip
-    b.emit("render", f"{span}: full re-encode, 1 thread", full1, "s", floor)
-    b.emit("render", f"{span}: full re-encode, 2 threads", full2, "s", floor)
+    cases = {
+        "vertical, bold": {"format": "vertical"},
+        "vertical, karaoke": {"format": "vertical", "caption_style": "karaoke"},
+        "vertical, lower-third": {"format": "vertical",
+                                  "caption_style": "lower-third"},
+        "vertical, quiet": {"format": "vertical", "caption_style": "quiet"},
+        "square": {"format": "square"},
+        "landscape": {"format": "landscape"},
+        "source (smart cut)": {"format": "source"},
+    }  # fmt: skip
+    frames = b.frames
+    for name, clips in cases.items():
+        target, _ = plan(name.replace(" ", "_"), **clips)
+        made = load_plan(target)
+        length = made["duration"]
+        options = rendering.RenderOptions(threads=2)
 
-    # 9:16 with burned captions: every clip through the workflow against the same
-    # ffmpeg commands run by hand, one after another.
-    vertical = work / "vertical"
-    shutil.copytree(work, vertical, symlinks=True,
-                    ignore=shutil.ignore_patterns(".snakemake", "*.mp4"))  # fmt: skip
-    (vertical / video.name).symlink_to(video)
-    shutil.rmtree(vertical / "results" / folder.name / "clips", ignore_errors=True)
-    (vertical / "config.yaml").write_text(
-        "highlights:\n  top_k: 10\nclips:\n  aspect: '9:16'\n  reframe: centre\n"
-        "  burn_captions: true\n"
-    )
-    subprocess.run(reelmake("run", video.name, "--cores", "1"), cwd=vertical,
-                   env=ENV, check=True, capture_output=True)  # fmt: skip
-    vfolder = vertical / "results" / folder.name
-    jobs = sum(bench_tsv(p)[0] for p in (vfolder / "benchmarks" / "cut_clip").glob(
-        "*.tsv"))  # fmt: skip
-    options = clipping.ClipOptions(aspect="9:16", reframe="centre", burn_captions=True)
-    words = load_transcript(transcript).words
-    fps = float(next(s for s in info["streams"] if s["kind"] == "video")["fps"])
-    by_hand = 0.0
-    made = json.loads((vfolder / "highlights" / "highlights.json").read_text())
-    for i, c in enumerate(made["highlights"]):
-        begin, end = clipping.snap(c["start"], fps), clipping.snap(c["end"], fps)
-        inside = clipping.clip_words(words, c["start"], c["end"])
-        cues = captions.cues_from_words(inside, offset=begin)
-        out_size = clipping.output_size(*size, "9:16", options.max_height)
-        with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / clipping.CAPTIONS_FILE).write_text(
-                clipping.to_ass(cues, inside, begin, out_size, options)
-            )
-            cmd = clipping.encode_command(video, begin, end, fps, size, options, 1,
-                                          Path(tmp) / f"v{i}.mp4")  # fmt: skip
-            by_hand += wall(cmd, Path(tmp))
-    b.emit("render", f"{len(made['highlights'])} 9:16 clips with burned captions, "
-           "workflow jobs", jobs, "s", by_hand,
-           "floor: the same ffmpeg commands by hand, one after another")  # fmt: skip
+        def job(target: Path = target, options: Any = options) -> float:
+            began = time.perf_counter()
+            rendering.render_clip(source, target, work / "out.mp4", options)
+            return time.perf_counter() - began
+
+        def by_hand(made: dict[str, Any] = made, options: Any = options) -> float:
+            with tempfile.TemporaryDirectory() as tmp:
+                graph = rendering.filter_graph(made, Path(tmp))
+                cmd = rendering.encode_command(source, made, graph, options,
+                                               Path(tmp) / "hand.mp4")  # fmt: skip
+                return wall(cmd, Path(tmp))
+
+        ours = b.median(job)
+        if made["copyable"]:
+            floor = b.median(lambda: wall(
+                ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", str(made["span"][0]),
+                 "-to", str(made["span"][1]), "-i", str(source), "-c", "copy",
+                 str(work / "copy.mp4")], work))  # fmt: skip
+            note = "floor: a stream copy of the span (not frame-exact)"
+        else:
+            floor = b.median(by_hand)
+            note = "floor: the same ffmpeg graph run by hand, 2 threads"
+        b.emit("render", f"{name}: render per second of clip", ours / length, "s",
+               floor / length, note)  # fmt: skip
+        if frames is not None:
+            Path(frames).mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss",
+                 str(min(1.5, length / 2)), "-i", str(work / "out.mp4"),
+                 "-frames:v", "1", str(Path(frames) / f"{name.replace(' ', '_')}.png")],
+                check=True,
+            )  # fmt: skip
 
     threshold = _threshold_adding_one(folder)
     if threshold is None:
         b.emit("render", "threshold change adding one clip", math.nan, "s",
                note="no threshold adds exactly one clip")  # fmt: skip
         return
-    (work / "config.yaml").write_text(
-        f"highlights:\n  top_k: 10\n  threshold: {threshold}\n"
-    )
+    (work / "config.yaml").write_text(f"highlights:\n  threshold: {threshold}\n")
     began = time.perf_counter()
     run = subprocess.run(
         reelmake("run", video.name, "--cores", "2", "--verbose"),
         cwd=work, env=ENV, check=True, capture_output=True, text=True,
     )  # fmt: skip
     spent = time.perf_counter() - began
-    recut = run.stderr.count("(Rule: cut_clip)")
+    made_again = run.stderr.count("(Rule: render_clip)")
+    wanted = len(chosen["highlights"]) + 1
     b.emit("render", "threshold change adding one clip", spent, "s",
-           note=f"{recut} clip(s) cut of {len(chosen['highlights']) + 1}")  # fmt: skip
+           note=f"{made_again} clip(s) rendered of {wanted}")  # fmt: skip
 
 
 # -- 10. the labelled quality set (only with --only quality) -------------------------
@@ -830,8 +833,6 @@ def quality(b: Bench) -> None:
 def framing(b: Bench) -> None:
     """Face tracking per minute of 1080p video, and a crop that follows a face against
     a fixed crop of the same clip."""
-    from reelmake.core import fileio
-    from reelmake.stages import clips as clipping
     from reelmake.stages import framing as reframe
     from reelmake.stages.audio import extract_audio
     from reelmake.stages.ingest import ingest_video
@@ -856,25 +857,49 @@ def framing(b: Bench) -> None:
     b.emit("framing", "track_subjects per minute of 1080p video", spent * 60 / seconds,
            "s", 60.0, f"{seconds:.0f} s, two faces, 5 samples a second at 640 px; "
            "goal: at most 0.1 of real time")  # fmt: skip
-    transcript = work / "t.json"
-    fileio.write_json(transcript, {"language": "en", "duration": seconds,
-                                   "words": [], "segments": []})  # fmt: skip
-    fileio.write_json(work / "h.json", {"clip": "c", "start": 3.0, "end": 23.0})
+    from reelmake.stages.transcript import (
+        TranscribeOptions,
+        load_transcript,
+        transcribe_audio,
+    )
+    from tests.clip_helper import make_clip, window_path
+
+    transcribe_audio(audio, work / "t.json", TranscribeOptions(threads=2))
+    words = [{"text": w.text, "start": w.start, "end": w.end}
+             for w in load_transcript(work / "t.json").words]  # fmt: skip
+    span = (3.0, min(seconds - 1.0, 23.0))
+    inside = [w for w in words if span[0] <= w["start"] and w["end"] <= span[1]]
+    plain = {"burn_captions": False, "title": False, "trim": "off", "loudness": False,
+             "layout": "single", "size": [1080, 1920]}  # fmt: skip
 
     def cut(reframe_mode: str) -> float:
         began = time.perf_counter()
-        clipping.cut_clip(
-            video, work / "h.json", transcript, video_json, work / "c.mp4",
-            work / "c.srt", work / "c.vtt", work / "c.crop.json",
-            clipping.ClipOptions(aspect="9:16", reframe=reframe_mode, threads=2),
-            subjects,
-        )  # fmt: skip
+        make_clip(video, video_json, work / reframe_mode, *span, words=inside,
+                  subjects=subjects, reframe=reframe_mode, preset="veryfast",
+                  **plain)  # fmt: skip
         return time.perf_counter() - began
 
     fixed = b.median(lambda: cut("centre"))
     moving = b.median(lambda: cut("face"))
-    b.emit("framing", "a 20 s 9:16 clip following the speaker", moving, "s", fixed,
+    b.emit("framing", f"a {span[1] - span[0]:.0f} s 9:16 clip following the speaker",
+           moving, "s", fixed,
            "floor: the same clip with a fixed centre crop, 2 threads")  # fmt: skip
+    # Whether the window holds the one who talks, frame by frame (the talker
+    # changes half way; the plan knows the words, so it can switch on the turn).
+    _, truth, talker = faces.two_faces(work / "truth", seconds=seconds)
+    _, plan = make_clip(video, video_json, work / "speaker", *span, words=inside,
+                        subjects=subjects, reframe="face", **plain)  # fmt: skip
+    xs, ys = window_path(plan)
+    win = plan["layout"]["windows"][0]
+    fps = plan["output"]["fps"]
+    held = 0
+    for f, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        t = span[0] + f / fps
+        bx, by, bw, bh = truth(t)[talker(t)]
+        held += x <= bx and bx + bw <= x + win["width"] and y <= by and \
+            by + bh <= y + win["height"]  # fmt: skip
+    b.emit("framing", "frames holding the one who talks", held / max(len(xs), 1),
+           "", note=f"two faces taking turns, {len(xs)} frames; goal 0.95")  # fmt: skip
 
     # The detector on the test compositions: faces found, and boxes on no face.
     made = work / "compositions"
@@ -971,6 +996,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jsonl", type=Path, help="append one JSON line per figure")
     parser.add_argument("--docs", type=Path, help="write the table into this markdown")
     parser.add_argument(
+        "--frames", type=Path, metavar="DIR",
+        help="render: write a frame of every clip format and caption style here",
+    )  # fmt: skip
+    parser.add_argument(
         "--render", type=Path, nargs="+", metavar="JSONL",
         help="write --docs from the JSON lines of earlier runs instead of running",
     )  # fmt: skip
@@ -986,6 +1015,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="reelmake-bench-") as tmp:
         b = Bench(args.quick, args.jsonl, Path(tmp))
+        b.frames = args.frames
         print(
             f"{'bench':<13} {'case':<44} {'value':>10} {'unit':<5}{'floor':>10} "
             f"{'ratio':>8}  note"
