@@ -230,3 +230,41 @@ def test_untrimmed_captions_are_the_words_of_the_span(talk, tmp_path: Path) -> N
     assert float(video_stream["duration"]) == pytest.approx(
         h["end"] - h["start"], abs=1 / 25
     )
+
+
+def test_a_sound_only_episode_renders_an_audiogram(talk, tmp_path: Path) -> None:
+    d, _, spans = talk
+    # The talk's sound as an episode with a red square as its cover art.
+    episode, cover = tmp_path / "episode.mp3", tmp_path / "cover.png"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(d / "audio.wav"), "-f", "lavfi", "-i",
+         "color=c=red:s=300x300:d=1", "-frames:v", "1", str(cover)],
+        check=True,
+    )  # fmt: skip
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(d / "audio.wav"), "-i", str(cover),
+         "-map", "0:a", "-map", "1:v", "-c:a", "libmp3lame", "-c:v", "png",
+         "-disposition:v", "attached_pic", str(episode)],
+        check=True,
+    )  # fmt: skip
+    fileio.write_json(
+        tmp_path / "video.json",
+        {"duration": 60.0, "cover_file": "cover.png",
+         "streams": [{"kind": "audio", "sample_rate": 16000, "channels": 1}]},
+    )  # fmt: skip
+    start, end = spans[0]
+    out, plan = make_clip(episode, tmp_path / "video.json", tmp_path / "clip", start,
+                          end, words=_words(d, start, end), audio=d / "audio.wav",
+                          title="The river rose", size=[270, 480])  # fmt: skip
+    info = media.probe(out)
+    assert (info.video.width, info.video.height) == (270, 480)
+    assert info.duration == pytest.approx(plan["duration"], abs=0.1)
+    # The cover is the still: red (grey level 76) in the middle of its square.
+    sx, sy, side, _ = plan["layout"]["still"]
+    early, late = _frame(out, 0.5, (270, 480)), _frame(out, 2.0, (270, 480))
+    assert abs(int(early[sy + side * 3 // 4, sx + side // 2]) - 76) < 12
+    # The waveform moves with the speech; the sound is levelled as any clip's.
+    wx, wy, ww, wh = plan["layout"]["wave"]
+    band = (slice(wy, wy + wh), slice(wx, wx + ww))
+    assert np.abs(early[band].astype(int) - late[band].astype(int)).mean() > 1.0
+    assert _loudness(out) == pytest.approx(-14.0, abs=1.0)

@@ -241,3 +241,35 @@ def test_caption_groups_and_the_ass_script() -> None:
     spoken = styles.ass_script(1080, 1920, styles.group_words(words, karaoke), karaoke)
     # One event per word, each colouring the word being said.
     assert spoken.count("Dialogue:") == len(words)
+
+
+def test_a_sound_only_episode_gets_an_audiogram_in_the_format() -> None:
+    sound = {"streams": [{"kind": "audio", "sample_rate": 44100, "channels": 2}],
+             "duration": 60.0}  # fmt: skip
+    description = {"clip": "c", "start": 0.8, "end": 8.3, "title": "The glacier"}
+    options = PlanOptions.from_config(_settings(audiogram_image="brand.png"))
+    plan = build_plan(description, SPEECH, sound, options, picture="ingest/cover.png")
+    layout = plan["layout"]
+    # Vertical by default, its own cover art before the configured picture.
+    assert plan["output"] == {"width": 1080, "height": 1920, "fps": 30.0}
+    assert layout["kind"] == "audiogram" and layout["image"] == "ingest/cover.png"
+    assert layout["reason"] == "the episode's cover"
+    # The still and the waveform stay inside the frame and clear of each other.
+    sx, sy, side, _ = layout["still"]
+    wx, wy, ww, wh = layout["wave"]
+    assert sx >= 0 and sx + side <= 1080 and sy + side < wy and wy + wh < 1920
+    # Trimmed and captioned as any clip; never copied from a source with no picture.
+    assert len(plan["ranges"]) == 3 and plan["captions"]["burn"]
+    assert plan["copyable"] is False and plan["source"] == {"picture": False}
+    # Without cover art the configured picture is shown, without either a card
+    # that carries the title throughout.
+    assert build_plan(description, SPEECH, sound, options)["layout"]["image"] == (
+        "brand.png"
+    )
+    card = build_plan(description, SPEECH, sound, PlanOptions.from_config(_settings()))
+    assert card["layout"]["image"] is None
+    assert card["title"]["seconds"] == pytest.approx(card["duration"])
+    # A square format makes a square audiogram.
+    square = PlanOptions.from_config(_settings(format="square"))
+    assert build_plan(description, SPEECH, sound, square)["output"]["width"] == 1080
+    assert build_plan(description, SPEECH, sound, square)["output"]["height"] == 1080

@@ -243,7 +243,9 @@ REGISTRY: tuple[Stage, ...] = (
                     "description": Ref("highlights", "description"),
                     "audio": Ref("audio", "audio"),
                     "video_json": Ref("ingest", "video_json"),
-                    "subjects": When("clips.plan:needs_faces", Ref("framing", "subjects")),
+                    "subjects": When(
+                        "clips.plan:needs_faces", Ref("framing", "subjects")
+                    ),
                 },
                 outputs={
                     "plan": Out("clips/{clip}.plan.json"),

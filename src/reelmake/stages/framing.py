@@ -22,7 +22,7 @@ import math
 import os
 import subprocess
 import wave
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -419,9 +419,14 @@ def track_subjects(
 ) -> dict[str, Any]:
     """Write the faces, shots and audio levels of one video to ``subjects``."""
     info = fileio.read_json(video_json)
-    stream = next(s for s in info["streams"] if s["kind"] == "video")
-    width, height = int(stream["width"]), int(stream["height"])
-    tracks, shots, count = analyse(source, width, height, options)
+    stream = next((s for s in info["streams"] if s["kind"] == "video"), None)
+    if stream is None:  # a sound-only episode: no picture, no one to follow
+        width = height = 0
+        found: tuple[list[Track], list[int], int] = ([], [], 0)
+    else:
+        width, height = int(stream["width"]), int(stream["height"])
+        found = analyse(source, width, height, options)
+    tracks, shots, count = found
     data = fileio.artifact(
         STAGE,
         asdict(options),

@@ -79,6 +79,7 @@ class PlanOptions(framing.FrameOptions, Options):
     loudness: bool | None = _CLIPS["loudness"]
     loudness_target: float = _CLIPS["loudness_target"]
     true_peak: float = _CLIPS["true_peak"]
+    audiogram_image: str | None = _CLIPS["audiogram_image"]
     caption: dict[str, Any] | None = None
     title_card: dict[str, Any] | None = None
 
@@ -401,22 +402,30 @@ def build_plan(
     subjects: Mapping[str, Any] | None = None,
     loudness: dict[str, float] | None = None,
     quiet: Sequence[tuple[float, float]] = (),
+    picture: str | None = None,
 ) -> dict[str, Any]:
     """A clip's plan from its description (span, title, corrected words), the
     transcript's words, the source's probe and the tracked faces; ``loudness``: the
     sound's levelling (see :func:`plan_gain`); ``quiet``: the silences of the span
-    (see :func:`trim.silences`)."""
-    stream = next(s for s in info["streams"] if s["kind"] == "video")
-    fps = float(stream["fps"] or 25.0)
-    frame = (int(stream["width"]), int(stream["height"]))
+    (see :func:`trim.silences`); ``picture``: for a source with no picture, the
+    still its audiogram shows (None: a plain card)."""
+    stream = next((s for s in info["streams"] if s["kind"] == "video"), None)
+    fps = float(stream["fps"] or 25.0) if stream else AUDIOGRAM_FPS
     span = (_snap(description["start"], fps), _snap(description["end"], fps))
     inside = [w for w in words if w.start >= span[0] - 1e-6 and w.end <= span[1] + 1e-6]
     max_pause, keep_pause = options.trim_pauses()
     kept = trim.kept_ranges(inside, span[0], span[1], max_pause, keep_pause, quiet)
     ranges = trim.snap_ranges(kept, fps) or [span]
-    keep = _kept_frames(span, ranges, fps)
-    out = target_size(frame, options)
-    layout = plan_layout(subjects, span, keep, fps, frame, out, options, _turns(words))
+    if stream is None:  # sound alone: an audiogram
+        frame = None
+        out = audiogram_size(options)
+        layout = audiogram_layout(out, picture or options.audiogram_image, picture)
+    else:
+        frame = (int(stream["width"]), int(stream["height"]))
+        out = target_size(frame, options)
+        keep = _kept_frames(span, ranges, fps)
+        layout = plan_layout(subjects, span, keep, fps, frame, out, options,
+                             _turns(words))  # fmt: skip
     spoken = [w for w in trim.retime(inside, ranges) if not trim.is_filler(w.text)]
     keys = _keywords(" ".join(w.text for w in spoken))
     caption_words = [
@@ -436,7 +445,10 @@ def build_plan(
         span=list(span),
         ranges=[list(r) for r in ranges],
         duration=duration,
-        source={"width": frame[0], "height": frame[1], "fps": fps},
+        source=(
+            {"width": frame[0], "height": frame[1], "fps": fps} if frame
+            else {"picture": False}
+        ),
         output={"width": out[0], "height": out[1], "fps": fps},
         layout=layout,
         captions={
@@ -445,7 +457,10 @@ def build_plan(
             "words": caption_words,
         },
         title=(
-            {"text": title, "seconds": min(options.title_seconds, duration),
+            # A plain card shows the title throughout: it is all there is to see.
+            {"text": title,
+             "seconds": duration if _plain_card(layout)
+             else min(options.title_seconds, duration),
              "style": options.title_card}
             if options.title_card and title else None
         ),
@@ -455,11 +470,52 @@ def build_plan(
         },
         # One uncropped range with nothing drawn on it and the sound untouched: its
         # compressed frames can be copied (smart cut).
-        copyable=len(ranges) == 1 and not drawn
+        copyable=len(ranges) == 1 and not drawn and frame is not None
         and not (options.loudness and loudness is not None)
         and out == frame,
     )  # fmt: skip
     return plan
+
+
+# An audiogram's pictures per second (its still and its moving waveform).
+AUDIOGRAM_FPS = 30.0
+
+
+def audiogram_size(options: PlanOptions) -> tuple[int, int]:
+    """An audiogram's size: the format's (a source shape: a square 1080x1080)."""
+    if options.size:
+        w, h = options.size
+        return w - w % 2, h - h % 2
+    if options.aspect in ASPECTS:
+        return target_size((1080, 1080), options)
+    return 1080, 1080
+
+
+def audiogram_layout(
+    out: tuple[int, int], image: str | None, cover: str | None
+) -> dict[str, Any]:
+    """The still (the episode's cover, the configured image, or a plain card) in
+    the upper part, a waveform across the middle, clear of the captions."""
+    width, height = out
+    side = min(width, round(height * 0.45)) // 2 * 2
+    return {
+        "kind": "audiogram",
+        "reason": (
+            "the episode's cover"
+            if image and image == cover
+            else "the configured picture"
+            if image
+            else "a plain card"
+        ),  # fmt: skip
+        "image": image,
+        "still": [(width - side) // 2, round(height * 0.06), side, side],
+        "wave": [0, round(height * 0.53), width, round(height * 0.1) // 2 * 2],
+        "windows": [],
+    }
+
+
+def _plain_card(layout: Mapping[str, Any]) -> bool:
+    return layout["kind"] == "audiogram" and not layout["image"]
 
 
 def _bare(text: str) -> str:
@@ -527,7 +583,10 @@ def plan_clip(
         trim.silences(audio, wanted["start"], wanted["end"], max_pause)
         if max_pause is not None else []
     )  # fmt: skip
-    made = build_plan(wanted, words, info, options, faces, quiet=quiet)
+    cover = info.get("cover_file")
+    picture = str(Path(video_json).parent / cover) if cover else None
+    made = build_plan(wanted, words, info, options, faces, quiet=quiet,
+                      picture=picture)  # fmt: skip
     if options.loudness:
         ranges = [(float(a), float(b)) for a, b in made["ranges"]]
         gain = plan_gain(source, ranges, options.loudness_target, options.true_peak)

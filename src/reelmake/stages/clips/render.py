@@ -143,7 +143,38 @@ def _sound(plan: Mapping[str, Any]) -> str:
     """The kept sound, faded at every cut and levelled, ending in ``[aout]``: the
     same filters, in the same order, as the plan measured it through."""
     chain = audio_chain([tuple(r) for r in plan["ranges"]], plan["span"][0])
-    chain += OUTPUT_SOUND
+    return _levelled(chain, plan)
+
+
+def _audiogram(plan: Mapping[str, Any]) -> str:
+    """An audiogram's picture and sound: the still (input 1, when there is one) on a
+    card, a waveform drawn from the kept sound, ending in ``[vo]`` and ``[aout]``."""
+    out = plan["output"]
+    w, h, fps = out["width"], out["height"], float(out["fps"])
+    layout = plan["layout"]
+    sx, sy, side, _ = layout["still"]
+    wx, wy, ww, wh = layout["wave"]
+    chain = audio_chain([tuple(r) for r in plan["ranges"]], plan["span"][0])
+    graph = chain + "asplit=2[ak][aw];"
+    graph += f"color=c=0x1b2633:s={w}x{h}:r={fps:g}[bg];"
+    if layout["image"]:
+        graph += (
+            f"[1:v]scale={side}:{side}:force_original_aspect_ratio=increase,"
+            f"crop={side}:{side},setsar=1[still];[bg][still]overlay=x={sx}:y={sy}[card];"
+        )
+    else:
+        graph += "[bg]null[card];"
+    graph += (
+        f"[aw]showwaves=s={ww}x{wh}:mode=cline:rate={fps:g}:colors=0xFFD60A,"
+        f"format=yuva420p[wave];[card][wave]overlay=x={wx}:y={wy}:shortest=1[vo];"
+    )
+    return graph + _levelled("[ak]", plan)
+
+
+def _levelled(head: str, plan: Mapping[str, Any]) -> str:
+    """The sound ``head`` leads into (a pad, or a chain ending in a comma) made as
+    the plan measured it, ending in ``[aout]``."""
+    chain = head + OUTPUT_SOUND
     loud = plan["audio"].get("loudness")
     if loud:
         chain += levelling(loud["gain_db"], loud["limit_db"]) + ","
@@ -152,6 +183,8 @@ def _sound(plan: Mapping[str, Any]) -> str:
 
 def filter_graph(plan: Mapping[str, Any], folder: Path) -> str:
     """The whole graph of one clip (its side files written to ``folder``)."""
+    if plan["layout"]["kind"] == "audiogram":
+        return _audiogram(plan) + ";" + _overlay(plan, folder)
     return (
         _video_chain(plan)
         + _picture(plan, folder)
@@ -172,9 +205,15 @@ def encode_command(
     start, end = plan["span"]
     fps = plan["output"]["fps"]
     threads = str(options.threads)
+    image = plan["layout"].get("image")
+    still = (
+        ["-loop", "1", "-framerate", f"{fps:g}", "-i", os.path.abspath(image)]
+        if image else []
+    )  # fmt: skip
     return [
         tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
         "-ss", f"{start:.6f}", "-to", f"{end:.6f}", "-i", os.path.abspath(source),
+        *still,
         "-filter_complex", graph, "-filter_complex_threads", threads,
         "-map", "[vout]", "-map", "[aout]", "-r", f"{fps:g}",
         "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
