@@ -268,3 +268,23 @@ def test_a_sound_only_episode_renders_an_audiogram(talk, tmp_path: Path) -> None
     band = (slice(wy, wy + wh), slice(wx, wx + ww))
     assert np.abs(early[band].astype(int) - late[band].astype(int)).mean() > 1.0
     assert _loudness(out) == pytest.approx(-14.0, abs=1.0)
+
+
+@pytest.mark.parametrize("script", [("ЖЖЖЖ", "ПППП"), ("ΔΔΔΔ", "ΣΣΣΣ")])
+def test_words_of_other_scripts_are_drawn_not_boxes(
+    talk, tmp_path: Path, script: tuple[str, str]
+) -> None:
+    # A glyph missing from every font is drawn as the same box whatever the letter:
+    # two words of different letters would then look alike.
+    d, video, spans = talk
+    start = spans[0][0]
+    size = (270, 480)
+    frames = []
+    for i, text in enumerate(script):
+        words = [{"text": text, "start": start + 0.2, "end": start + 2.8}]
+        out, _ = make_clip(video, d / "video.json", tmp_path / str(i), start,
+                           start + 3.0, words=words, size=list(size), title=False,
+                           trim="off", loudness=False, reframe="centre",
+                           caption_style="bold")  # fmt: skip
+        frames.append(_frame(out, 1.0, size).astype(int))
+    assert np.abs(frames[0] - frames[1]).mean() > 0.3
