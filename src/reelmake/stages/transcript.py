@@ -104,14 +104,6 @@ class Transcriber(Protocol):
     ) -> Transcript: ...
 
 
-def pick_device(wanted: str) -> str:
-    if wanted != "auto":
-        return wanted
-    import ctranslate2
-
-    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-
-
 def read_window(audio: Path, start: float, end: float) -> Any:
     """Samples of ``audio`` between two times, as float32 at Whisper's rate."""
     import numpy as np
@@ -159,11 +151,11 @@ class FasterWhisperTranscriber:
         from faster_whisper import WhisperModel
 
         model_dir = whisper.resolve(options.model, self.model_cache)
-        device = pick_device(options.device)
+        device, compute_type = whisper.placement(options.device, options.compute_type)
         model = WhisperModel(
             str(model_dir),
             device=device,
-            compute_type=options.compute_type,
+            compute_type=compute_type,
             cpu_threads=options.threads,
         )
         common: dict[str, Any] = {
