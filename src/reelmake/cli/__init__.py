@@ -40,7 +40,9 @@ def _cores(parser: argparse.ArgumentParser) -> None:
 def _add_run(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
     names = ", ".join(s.name for s in registry.LISTED)
     run = sub.add_parser("run", parents=[common], help="process videos")
-    run.add_argument("videos", nargs="*", help="video files, folders or glob patterns")
+    run.add_argument(
+        "videos", nargs="*", help="video or audio files, folders, globs or links"
+    )
     run.add_argument(
         "--no-cache", nargs="*", metavar="STAGE",
         help=f"run again: all stages, or these stages and later ones ({names})",
