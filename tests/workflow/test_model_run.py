@@ -38,14 +38,19 @@ def test_standard_name_from_a_prepared_cache_transcribes(
     assert "tomatoes" in text
 
 
+@pytest.mark.parametrize("section", ["transcript", "transcribe"])
 def test_unknown_name_is_one_line_before_any_work(
-    tmp_path: Path, speech_video: Path
+    tmp_path: Path, speech_video: Path, section: str
 ) -> None:
-    (tmp_path / "config.yaml").write_text("transcript:\n  model: large-v9\n")
+    (tmp_path / "config.yaml").write_text(f"{section}:\n  model: large-v9\n")
     run = reelmake("run", speech_video, cwd=tmp_path)
     assert run.returncode == 2
     assert run.stdout == ""
     lines = run.stderr.strip().splitlines()
+    if section == "transcribe":  # the former name still works, with a warning
+        assert lines.pop(0).endswith(
+            "section 'transcribe' is now called 'transcript'; rename it"
+        )
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith("error: transcript.model 'large-v9': not a Whisper")
     assert not results_of(tmp_path).exists()

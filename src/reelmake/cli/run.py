@@ -182,11 +182,14 @@ def with_link_problems(
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    request, problems = fetch_links(run_request(args), Printer())
+    asked = run_request(args)
+    request, problems = fetch_links(asked, Printer())
     results = run.results_of(request.workdir.resolve())
     if problems and not request.videos:
         Printer().gave_up("no video left to process")
         return 1
+    if asked.videos and not request.videos:
+        return 0  # a dry run of links not fetched yet: nothing more to show
     result = with_link_problems(run.run_batch(request, Printer()), problems, results)
     print_result(result, results)
     return result.code
