@@ -28,9 +28,14 @@ def make_cover(target: Path, size: int = 600) -> Path:
     return target
 
 
-def make_episode(target: Path, talk: Path, cover: Path | None = None) -> Path:
+def make_episode(
+    target: Path,
+    talk: Path,
+    cover: Path | None = None,
+    tags: dict[str, str] | None = None,
+) -> Path:
     """The sound of ``talk`` as an audio-only file of ``target``'s kind, with
-    ``cover`` embedded as its attached picture (mp3 and m4a only)."""
+    ``cover`` embedded as its attached picture (mp3 and m4a only) and ``tags``."""
     command = [tool("ffmpeg"), "-v", "error", "-y", "-i", str(talk)]
     if cover is not None:
         command += ["-i", str(cover), "-map", "0:a", "-map", "1", "-c:v", "mjpeg",
@@ -39,6 +44,8 @@ def make_episode(target: Path, talk: Path, cover: Path | None = None) -> Path:
             command += ["-id3v2_version", "3"]
     else:
         command += ["-vn"]
+    for key, value in (tags or {}).items():
+        command += ["-metadata", f"{key}={value}"]
     command += [*CODECS[target.suffix], str(target)]
     subprocess.run(command, check=True)
     return target

@@ -79,9 +79,10 @@ def test_cover_art_is_kept_beside_video_json(
     tmp_path: Path, speech_video: Path, suffix: str
 ) -> None:
     cover = make_cover(tmp_path / "cover.jpg", size=2400)
-    episode = make_episode(tmp_path / f"episode{suffix}", speech_video, cover)
+    tags = {"title": "Tomatoes and basil", "artist": "The garden podcast"}
+    episode = make_episode(tmp_path / f"episode{suffix}", speech_video, cover, tags)
     info = probe(episode)
-    assert not info.has_video
+    assert not info.has_video and info.tags == tags
     assert info.cover is not None and info.cover.width == 2400
     video_json = tmp_path / "results" / "ingest" / "video.json"
     ingest_video(episode, video_json, "0" * 16)

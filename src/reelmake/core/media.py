@@ -61,6 +61,9 @@ class VideoInfo:
     # The picture embedded as cover art (an "attached picture" stream), if any; it is
     # not a video stream and not in ``streams``.
     cover: StreamInfo | None = None
+    # The file's own title, artist and album (a podcast's episode and show), when it
+    # names them: what a title card can say.
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def video(self) -> StreamInfo:
@@ -148,7 +151,17 @@ def probe(path: str | os.PathLike[str], name: str | None = None) -> VideoInfo:
         streams=streams,
         has_video=any(s.kind == "video" for s in streams),
         cover=cover,
+        tags=_tags(fmt.get("tags") or {}),
     )
+
+
+TAGS = ("title", "artist", "album")
+
+
+def _tags(found: dict[str, object]) -> dict[str, str]:
+    """The tags of ``TAGS`` a file carries (their names' case varies by format)."""
+    lower = {str(k).lower(): str(v).strip() for k, v in found.items()}
+    return {name: lower[name] for name in TAGS if lower.get(name)}
 
 
 def wav_duration(path: str | os.PathLike[str]) -> float:
