@@ -78,7 +78,7 @@ def test_failed_download_is_one_line(
         whisper.fetch("distil-large-v3", note=notes.append)
     assert notes == [
         "downloading Whisper model distil-large-v3 "
-        f"(Systran/faster-distil-whisper-large-v3) into {hub}, once"
+        f"(Systran/faster-distil-whisper-large-v3) once, into {hub}"
     ]
     message = str(caught.value)
     assert "\n" not in message

@@ -277,7 +277,7 @@ def fetch(
             "(HF_HUB_OFFLINE); unset HF_HUB_OFFLINE to download it once, copy the "
             f"cache from a machine that has it, {ALTERNATIVES}"
         )
-    note(f"downloading Whisper model {name} ({repo}) into {hub_cache()}, once")
+    note(f"downloading Whisper model {name} ({repo}) once, into {hub_cache()}")
     start = time.monotonic()
     try:
         folder = _download(name, local_only=False)
