@@ -145,3 +145,29 @@ def test_contradictory_device_settings_are_one_line(
     with pytest.raises(ReelmakeError, match="needs a GPU"):
         whisper.preflight(_settings("tiny.en", device="cpu", compute_type="float16"),
                           print)  # fmt: skip
+
+
+def test_a_download_happens_once_where_allowed(
+    hub: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    real = whisper._download
+    downloads: list[str] = []
+
+    def download(name: str, local_only: bool) -> Path:
+        if local_only:
+            return real(name, local_only)
+        downloads.append(name)  # the hub's client, as if it had fetched the files
+        return prepare_hub_cache(hub, "Systran/faster-whisper-large-v3")
+
+    monkeypatch.setattr(whisper, "_download", download)
+    notes: list[str] = []
+    folder = whisper.fetch("large-v3", note=notes.append)
+    assert (folder / "model.bin").is_file()
+    assert notes[0].startswith("downloading Whisper model large-v3")
+    assert notes[1].startswith("downloaded large-v3: ")
+    # The job later finds it without a network, and the next run downloads nothing.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert whisper.resolve("large-v3") == folder
+    assert whisper.fetch("large-v3", note=notes.append) == folder
+    assert downloads == ["large-v3"] and len(notes) == 2
