@@ -21,13 +21,14 @@ def _hashes(workdir: Path, *files: Path) -> dict[str, str]:
 
 
 def test_episodes_run_to_a_selection_cached_and_resumed(
-    tmp_path: Path, long_speech_video: Path
+    tmp_path: Path, long_speech_video: Path, speech_video: Path
 ) -> None:
     podcast = tmp_path / "podcast"
     podcast.mkdir()
     cover = make_cover(tmp_path / "cover.jpg")
     art = make_episode(podcast / "with cover.mp3", long_speech_video, cover)
-    plain = make_episode(podcast / "plain.m4a", long_speech_video)
+    # A short one: every stage runs, and it has no passage long enough for a clip.
+    plain = make_episode(podcast / "plain.m4a", speech_video)
     (podcast / "notes.txt").write_text("show notes")
 
     first = reelmake("run", podcast, "--until", "highlights", cwd=tmp_path)
@@ -43,9 +44,13 @@ def test_episodes_run_to_a_selection_cached_and_resumed(
         assert (folder / "ingest/cover.png").is_file() == has_cover
         transcript = json.loads((folder / "transcript/transcript.json").read_text())
         text = " ".join(w["text"] for w in transcript["words"]).lower()
-        assert sum(p in text for p in DEMO_STRONG_PHRASES) >= 2, text
         selection = json.loads((folder / "highlights/highlights.json").read_text())
-        assert selection["highlights"], selection
+        if has_cover:
+            assert sum(p in text for p in DEMO_STRONG_PHRASES) >= 2, text
+            assert selection["highlights"], selection
+        else:
+            assert "tomatoes" in text
+            assert selection["highlights"] == []
     assert rules_run(first.stderr).count("transcribe_audio") == 2
 
     again = reelmake("run", podcast, "--until", "highlights", cwd=tmp_path)
