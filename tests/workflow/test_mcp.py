@@ -14,6 +14,9 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+from reelmake.batch import agent
+from reelmake.core.errors import ReelmakeError
+
 pytestmark = pytest.mark.workflow
 
 TOOLS = {"start_run", "run_progress", "video_status", "list_clips"}
@@ -91,3 +94,12 @@ def test_an_assistant_runs_a_talk_and_reads_its_clips(
         assert clip["end"] > clip["start"]
         assert Path(clip["files"]["video"]).is_file()
         assert Path(clip["files"]["srt"]).is_file()
+
+    # What a decision on a clip will be keyed by (the decision tool's helper).
+    first = clips["clips"][0]
+    where, span = agent.clip_span(tmp_path, talk.name, "1")
+    assert span == (first["start"], first["end"])
+    assert where == tmp_path / "results" / clips["video_hash"] / "decisions.yaml"
+    assert agent.clip_span(tmp_path, str(talk), first["clip"])[1] == span
+    with pytest.raises(ReelmakeError, match=r"talk\.mp4: has no clip '99'"):
+        agent.clip_span(tmp_path, talk.name, "99")

@@ -37,6 +37,9 @@ _HASH = re.compile(r"[0-9a-f]{16}")
 # stopped for good.
 STOP_SECONDS = 30.0
 TAIL_LINES = 30
+# A person's decisions on a video's clips, in its results folder (written through
+# the decisions module, which keeps what a person wrote by hand).
+DECISIONS_FILE = "decisions.yaml"
 
 
 @dataclass
@@ -258,3 +261,16 @@ def clips(workdir: Path, video: str) -> dict[str, Any]:
         "video_hash": digest,
         "clips": listed,
     }
+
+
+def clip_span(workdir: Path, video: str, clip: str) -> tuple[Path, tuple[float, float]]:
+    """Where a person's decisions on a video are kept, and the span the selection
+    gave one of its clips (named by its name or its rank): what a decision on the
+    clip is keyed by."""
+    found = clips(workdir, video)
+    for item in found["clips"]:
+        if clip in (item["clip"], str(item["rank"])):
+            folder = workdir / "results" / found["video_hash"]
+            return folder / DECISIONS_FILE, (item["start"], item["end"])
+    names = ", ".join(f"{c['rank']} ({c['clip']})" for c in found["clips"]) or "none"
+    raise ReelmakeError(f"{video}: has no clip {clip!r}; its clips are {names}")
