@@ -65,3 +65,19 @@ def test_only_web_links_are_links() -> None:
     assert links.is_link("HTTP://example.org/a.mp3")
     for entry in ("talk.mp4", "ftp://example.org/a.mp4", "streams/*.mkv", "http://"):
         assert not links.is_link(entry), entry
+
+
+def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    blocked = tmp_path / "downloads"
+    blocked.write_text("a file where the folder should be")
+
+    def never(url: str, into: Path) -> links.Media:
+        raise AssertionError("nothing is fetched without a place to put it")
+
+    out, problems = links.fetch_links(
+        ["https://example.org/talk"], blocked, lambda _: None, fetcher=never
+    )
+    assert out == []
+    assert [p.message for p in problems] == [
+        f"could not be saved in {blocked} (Not a directory)"
+    ]

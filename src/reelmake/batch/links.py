@@ -79,13 +79,15 @@ def download(url: str, folder: Path, fetcher: Fetcher | None = None) -> Path:
     home = folder / url_key(url)
     tmp = folder / f".{url_key(url)}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     try:
+        tmp.mkdir(parents=True)
         media = (fetcher or fetch_with_yt_dlp)(url, tmp)
         digest = short(hash_file(media.path))
         target = home / digest / media.path.name
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(media.path, target)
+    except OSError as exc:  # a full disk, a folder that cannot be written
+        raise LinkError(f"could not be saved in {folder} ({exc.strerror})") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     data = fileio.artifact("download", {}, fileio.versions("yt-dlp"))
@@ -168,8 +170,13 @@ def fetch_with_yt_dlp(url: str, into: Path) -> Media:
                     "is a playlist or a channel; give the link of one video or episode"
                 )
             info = ydl.process_ie_result(found, download=True)
+    except LinkError:
+        raise
     except YoutubeDLError as exc:
         raise LinkError(f"could not be fetched ({_clean(str(exc))})") from None
+    except Exception as exc:  # yt-dlp's own failures on odd sites: one link lost
+        reason = _clean(f"{type(exc).__name__}: {exc}")
+        raise LinkError(f"could not be fetched ({reason})") from None
     files = [p for p in into.iterdir() if p.is_file() and not p.name.endswith(".part")]
     if len(files) != 1:
         raise LinkError(f"yt-dlp left {len(files)} files instead of one")
