@@ -171,3 +171,10 @@ def test_a_download_happens_once_where_allowed(
     assert whisper.resolve("large-v3") == folder
     assert whisper.fetch("large-v3", note=notes.append) == folder
     assert downloads == ["large-v3"] and len(notes) == 2
+
+
+def test_an_interrupted_download_counts_as_missing(hub: Path) -> None:
+    snapshot = prepare_hub_cache(hub, "Systran/faster-whisper-medium")
+    (snapshot / "model.bin").unlink()
+    with pytest.raises(whisper.NotCached, match="'medium'"):
+        whisper.resolve("medium")

@@ -157,7 +157,8 @@ def check_folder(folder: Path) -> Path:
     if missing:
         raise ReelmakeError(
             f"{folder}: not a CTranslate2 Whisper model folder (missing "
-            f"{', '.join(missing)}); use tiny.en, base or a converted model folder"
+            f"{', '.join(missing)}); use a model name (tiny.en, small.en, "
+            "large-v3, ...) or a converted model folder"
         )
     return folder
 
@@ -222,14 +223,17 @@ def _from_cache(name: str) -> Path:
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     repo = hub_repo(name)
+    missing = NotCached(
+        f"transcript.model {name!r} ({repo}) is not in the local model cache "
+        f"({hub_cache()})"
+    )
     try:
         folder = _download(name, local_only=True)
     except (LocalEntryNotFoundError, FileNotFoundError):
-        raise NotCached(
-            f"transcript.model {name!r} ({repo}) is not in the local model cache "
-            f"({hub_cache()})"
-        ) from None
-    return check_folder(folder)
+        raise missing from None
+    if not all((folder / f).is_file() for f in REQUIRED_FILES):
+        raise missing  # an interrupted download: the next one completes it
+    return folder
 
 
 def resolve(name: str, cache: str | os.PathLike[str] | None = None) -> Path:
