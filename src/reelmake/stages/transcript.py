@@ -1,4 +1,5 @@
-"""Speech to word-timed text, offline, with faster-whisper and weights from a package.
+"""Speech to word-timed text with faster-whisper, offline: the weights ship in a package
+or come from the local cache (:mod:`reelmake.stages.whisper`).
 
 The transcript keeps every word with its own start and end: later stages build sentences
 and clip boundaries from words, not from Whisper's segments.
