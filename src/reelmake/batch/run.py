@@ -28,6 +28,7 @@ from reelmake.core.errors import ReelmakeError
 from reelmake.core.hashing import FileKey
 from reelmake.pipeline import discovery, registry
 from reelmake.pipeline.state import compute_state
+from reelmake.stages import whisper
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def run_batch(request: RunRequest, listener: Listener) -> RunResult:
         from reelmake.stages.scores.llm import preflight
 
         preflight(LLMOptions(**settings["scores"]["openai"]))
+    whisper.preflight(settings, listener.note, request.until, request.dry_run)
     if request.rescore and settings["scores"]["backend"] != "openai":
         raise ReelmakeError(
             "--rescore asks the language model again; set scores.backend: openai"

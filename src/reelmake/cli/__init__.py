@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from reelmake.batch.process import SHARED_CACHE_ENV
 from reelmake.cli.estimate import cmd_estimate
 from reelmake.cli.manage import cmd_clean, cmd_gc, cmd_hash, cmd_status
+from reelmake.cli.mcp_server import cmd_mcp
 from reelmake.cli.run import cmd_demo, cmd_run
 from reelmake.core.errors import ReelmakeError
 from reelmake.pipeline import registry
@@ -40,7 +41,9 @@ def _cores(parser: argparse.ArgumentParser) -> None:
 def _add_run(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
     names = ", ".join(s.name for s in registry.LISTED)
     run = sub.add_parser("run", parents=[common], help="process videos")
-    run.add_argument("videos", nargs="*", help="video files, folders or glob patterns")
+    run.add_argument(
+        "videos", nargs="*", help="video or audio files, folders, globs or links"
+    )
     run.add_argument(
         "--no-cache", nargs="*", metavar="STAGE",
         help=f"run again: all stages, or these stages and later ones ({names})",
@@ -125,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _cores(demo)
     demo.set_defaults(func=cmd_demo)
+    mcp = sub.add_parser(
+        "mcp", parents=[common], help="serve assistants over MCP (stdio)"
+    )
+    mcp.set_defaults(func=cmd_mcp)
     return parser
 
 

@@ -4,14 +4,18 @@ reads it on the console."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
-from reelmake.batch import plan, run
+from reelmake.batch import links, plan, run, summary
 from reelmake.batch.display import shown
+from reelmake.core import config
 from reelmake.pipeline import registry
 from reelmake.pipeline.contract import Stage
+from reelmake.pipeline.discovery import Problem
+from reelmake.stages import whisper
 
 RULE = "=" * 60
 
@@ -142,10 +146,52 @@ def print_result(result: run.RunResult, results: Path) -> None:
         )
 
 
+def fetch_links(
+    request: run.RunRequest, listener: run.Listener
+) -> tuple[run.RunRequest, list[Problem]]:
+    """The request with its links turned into files (fetched once, into the working
+    folder's ``downloads/``), and a problem for each link that could not be had.
+
+    The model's name is checked first: a typo in the config costs no download.
+    """
+    if not any(links.is_link(v) for v in request.videos):
+        return request, []
+    workdir = request.workdir.resolve()
+    settings = config.load_user(workdir, request.configfile).settings
+    whisper.preflight(settings, listener.note, dry_run=True)
+    videos, problems = links.fetch_links(
+        request.videos, links.downloads_of(workdir), listener.note, request.dry_run
+    )
+    for problem in problems:
+        listener.error(str(problem))
+    return dataclasses.replace(request, videos=videos), problems
+
+
+def with_link_problems(
+    result: run.RunResult, problems: list[Problem], results: Path
+) -> run.RunResult:
+    """The run's result with the links that could not be fetched among its
+    problems, in its exit status and in its batch table."""
+    if not problems:
+        return result
+    result.problems = problems + result.problems
+    result.code = result.code or 1
+    if result.summary_file is not None:
+        summary.write_summary(results, result.videos, result.problems)
+    return result
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    request = run_request(args)
-    result = run.run_batch(request, Printer())
-    print_result(result, run.results_of(request.workdir.resolve()))
+    asked = run_request(args)
+    request, problems = fetch_links(asked, Printer())
+    results = run.results_of(request.workdir.resolve())
+    if problems and not request.videos:
+        Printer().gave_up("no video left to process")
+        return 1
+    if asked.videos and not request.videos:
+        return 0  # a dry run of links not fetched yet: nothing more to show
+    result = with_link_problems(run.run_batch(request, Printer()), problems, results)
+    print_result(result, results)
     return result.code
 
 

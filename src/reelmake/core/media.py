@@ -55,6 +55,15 @@ class VideoInfo:
     duration: float
     format: str
     streams: list[StreamInfo] = field(default_factory=list)
+    # False for an audio-only episode (.mp3, .m4a, ...): its clips get a picture made
+    # for them instead of the source's.
+    has_video: bool = True
+    # The picture embedded as cover art (an "attached picture" stream), if any; it is
+    # not a video stream and not in ``streams``.
+    cover: StreamInfo | None = None
+    # The file's own title, artist and album (a podcast's episode and show), when it
+    # names them: what a title card can say.
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def video(self) -> StreamInfo:
@@ -103,28 +112,27 @@ def probe(path: str | os.PathLike[str], name: str | None = None) -> VideoInfo:
     data = json.loads(result.stdout or "{}")
     fmt = data.get("format", {})
     streams = []
+    cover = None
     for s in data.get("streams", []):
         kind = s.get("codec_type")
         if kind not in {"video", "audio"}:
             continue
+        stream = StreamInfo(
+            index=int(s.get("index", 0)),
+            kind=kind,
+            codec=str(s.get("codec_name", "unknown")),
+            width=s.get("width"),
+            height=s.get("height"),
+            fps=_fps(s.get("avg_frame_rate")) if kind == "video" else None,
+            sample_rate=int(s["sample_rate"]) if s.get("sample_rate") else None,
+            channels=s.get("channels"),
+        )
         if kind == "video" and s.get("disposition", {}).get("attached_pic"):
-            continue  # cover art is not a video stream
-        streams.append(
-            StreamInfo(
-                index=int(s.get("index", 0)),
-                kind=kind,
-                codec=str(s.get("codec_name", "unknown")),
-                width=s.get("width"),
-                height=s.get("height"),
-                fps=_fps(s.get("avg_frame_rate")) if kind == "video" else None,
-                sample_rate=int(s["sample_rate"]) if s.get("sample_rate") else None,
-                channels=s.get("channels"),
-            )
-        )
-    if not any(s.kind == "video" for s in streams):
-        raise ReelmakeError(
-            f"{name}: has no video stream (is it an audio or text file?)"
-        )
+            # Cover art is a still picture, not a video stream: the first is kept.
+            cover = cover or StreamInfo(stream.index, "cover", stream.codec,
+                                        stream.width, stream.height)  # fmt: skip
+            continue
+        streams.append(stream)
     if not any(s.kind == "audio" for s in streams):
         raise ReelmakeError(
             f"{name}: has no audio stream, so there is no speech to use"
@@ -141,7 +149,19 @@ def probe(path: str | os.PathLike[str], name: str | None = None) -> VideoInfo:
         duration=duration,
         format=str(fmt.get("format_name", "unknown")),
         streams=streams,
+        has_video=any(s.kind == "video" for s in streams),
+        cover=cover,
+        tags=_tags(fmt.get("tags") or {}),
     )
+
+
+TAGS = ("title", "artist", "album")
+
+
+def _tags(found: dict[str, object]) -> dict[str, str]:
+    """The tags of ``TAGS`` a file carries (their names' case varies by format)."""
+    lower = {str(k).lower(): str(v).strip() for k, v in found.items()}
+    return {name: lower[name] for name in TAGS if lower.get(name)}
 
 
 def wav_duration(path: str | os.PathLike[str]) -> float:

@@ -21,10 +21,12 @@ from reelmake.core.hashing import (
     short,
 )
 
+# Audio-only episodes are videos to us too: their clips get a picture of their own.
+AUDIO_EXTENSIONS = frozenset({".mp3", ".m4a", ".wav", ".flac", ".ogg", ".opus", ".aac"})
 VIDEO_EXTENSIONS = frozenset(
     {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".ts", ".mts", ".mpg",
      ".mpeg", ".wmv", ".3gp", ".ogv"}
-)  # fmt: skip
+) | AUDIO_EXTENSIONS  # fmt: skip
 STATE_DIR = ".reelmake"
 _GLOB_CHARS = frozenset("*?[")
 

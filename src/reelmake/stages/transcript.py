@@ -1,4 +1,5 @@
-"""Speech to word-timed text, offline, with faster-whisper and weights from a package.
+"""Speech to word-timed text with faster-whisper, offline: the weights ship in a package
+or come from the local cache (:mod:`reelmake.stages.whisper`).
 
 The transcript keeps every word with its own start and end: later stages build sentences
 and clip boundaries from words, not from Whisper's segments.
@@ -104,14 +105,6 @@ class Transcriber(Protocol):
     ) -> Transcript: ...
 
 
-def pick_device(wanted: str) -> str:
-    if wanted != "auto":
-        return wanted
-    import ctranslate2
-
-    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-
-
 def read_window(audio: Path, start: float, end: float) -> Any:
     """Samples of ``audio`` between two times, as float32 at Whisper's rate."""
     import numpy as np
@@ -159,11 +152,11 @@ class FasterWhisperTranscriber:
         from faster_whisper import WhisperModel
 
         model_dir = whisper.resolve(options.model, self.model_cache)
-        device = pick_device(options.device)
+        device, compute_type = whisper.placement(options.device, options.compute_type)
         model = WhisperModel(
             str(model_dir),
             device=device,
-            compute_type=options.compute_type,
+            compute_type=compute_type,
             cpu_threads=options.threads,
         )
         common: dict[str, Any] = {
