@@ -5,11 +5,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-from reelmake.batch.store import folder_size, remove, stage_files
+from reelmake.batch.store import clear, remove, stage_files
 from reelmake.core.errors import ReelmakeError
 from reelmake.core.hashing import INDEX_NAME, HashIndex, short
 from reelmake.pipeline import registry
@@ -90,16 +89,19 @@ class PipelineCache:
     def clear_cache(
         self, video_path: str | os.PathLike[str] | None = None, stage: str | None = None
     ) -> int:
-        """Clear one video (or one stage of it and what follows), or everything.
+        """Clear one video (or one stage of it and what follows), or everything,
+        but a person's decisions on clips (``decisions.yaml``), which stay.
 
         Returns the bytes freed. Snakemake's records of the removed files go the next
         time ``reelmake`` runs; ``reelmake clean`` removes them at once.
         """
         if video_path is None:
-            freed = folder_size(self.cache_dir) if self.cache_dir.exists() else 0
-            shutil.rmtree(self.cache_dir, ignore_errors=True)
+            here = self.cache_dir.is_dir()
+            freed = sum(clear(e)[0] for e in sorted(self.cache_dir.iterdir()) if here)
+            if self.cache_dir.is_dir() and not any(self.cache_dir.iterdir()):
+                self.cache_dir.rmdir()
             return freed
         folder = self.cache_dir / self._hash(video_path)
         if stage is None:
-            return remove([folder])
+            return clear(folder)[0]
         return remove(stage_files(folder, registry.later(stage)))

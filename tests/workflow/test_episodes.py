@@ -1,5 +1,5 @@
-"""Audio-only episodes (.mp3, .m4a, ...) through the workflow up to the selection,
-cached and resumed like a video."""
+"""Audio-only episodes (.mp3, .m4a, ...) through the workflow, cached and resumed
+like a video, to clips that are audiograms."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from reelmake.cli.demo import DEMO_STRONG_PHRASES
-from tests.conftest import reelmake, results_of, rules_run
+from reelmake.core import media
+from tests.conftest import fast_clips, reelmake, results_of, rules_run
 from tests.episodes import make_cover, make_episode
 
 pytestmark = pytest.mark.workflow
@@ -23,6 +24,7 @@ def _hashes(workdir: Path, *files: Path) -> dict[str, str]:
 def test_episodes_run_to_a_selection_cached_and_resumed(
     tmp_path: Path, long_speech_video: Path, speech_video: Path
 ) -> None:
+    fast_clips(tmp_path)
     podcast = tmp_path / "podcast"
     podcast.mkdir()
     cover = make_cover(tmp_path / "cover.jpg")
@@ -64,3 +66,27 @@ def test_episodes_run_to_a_selection_cached_and_resumed(
     assert resumed.returncode == 0, resumed.console
     ran = rules_run(resumed.stderr)
     assert sorted(ran) == sorted(2 * ["score_segments", "select_highlights"])
+
+    # The whole run: the episode with a selection gets audiograms of its cover art,
+    # its exports and its report; nothing before the clips runs again.
+    full = reelmake("run", podcast, cwd=tmp_path)
+    assert full.returncode == 0, full.console
+    ran = rules_run(full.stderr)
+    assert not {"transcribe_audio", "score_segments", "select_highlights"} & set(ran)
+    folder = results_of(tmp_path) / hashes[art.name]
+    plans = sorted((folder / "clips").glob("*.plan.json"))
+    assert plans
+    for path in plans:
+        plan = json.loads(path.read_text())
+        assert plan["layout"]["kind"] == "audiogram"
+        assert plan["layout"]["reason"] == "the episode's cover"
+        clip = media.probe(path.with_name(path.name.replace(".plan.json", ".mp4")))
+        assert (clip.video.width, clip.video.height) == (144, 256)
+        assert any(s.kind == "audio" for s in clip.streams)
+        assert clip.duration == pytest.approx(plan["duration"], abs=0.15)
+    timeline = json.loads((folder / "export/timeline.otio").read_text())
+    (track,) = timeline["tracks"]["children"]
+    assert track["kind"] == "Audio" and len(track["children"]) >= len(plans)
+    assert "clipitem" in (folder / "export/timeline.xml").read_text()
+    assert "sound-only episode" in (folder / "export/timeline.edl").read_text()
+    assert (folder / "report.html").is_file()

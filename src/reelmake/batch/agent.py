@@ -229,10 +229,13 @@ def clips(workdir: Path, video: str) -> dict[str, Any]:
         for key, path in registry.results_of(s, folder, names).items()
         if ":" in key and path.is_file()
     }
+    about = registry.stage("highlights").side["description"]
     listed = []
     for h in chosen:
         meta_path = made.get(f"json:{h['clip']}")
         meta = fileio.read_json(meta_path) if meta_path else {}
+        described = folder / about.format(clip=h["clip"])
+        said = fileio.read_json(described)["words"] if described.is_file() else []
         files = {
             key.split(":", 1)[0]: str(path)
             for key, path in made.items()
@@ -250,6 +253,11 @@ def clips(workdir: Path, video: str) -> dict[str, Any]:
                 "start": h["start"],
                 "end": h["end"],
                 "duration": round(h["end"] - h["start"], 3),
+                # The span the selection gave it: what a decision on it is keyed by.
+                "selected": h.get("selected") or [h["start"], h["end"]],
+                "decision": h.get("decision", ""),
+                # What is said in it (seconds of the source, corrections applied).
+                "words": [{"text": w["text"], "start": w["start"]} for w in said],
                 "description": meta.get("description"),
                 "hashtags": meta.get("hashtags"),
                 "files": files,
@@ -271,6 +279,30 @@ def clip_span(workdir: Path, video: str, clip: str) -> tuple[Path, tuple[float, 
     for item in found["clips"]:
         if clip in (item["clip"], str(item["rank"])):
             folder = workdir / "results" / found["video_hash"]
-            return folder / DECISIONS_FILE, (item["start"], item["end"])
+            at = item["selected"]
+            return folder / DECISIONS_FILE, (at[0], at[1])
     names = ", ".join(f"{c['rank']} ({c['clip']})" for c in found["clips"]) or "none"
     raise ReelmakeError(f"{video}: has no clip {clip!r}; its clips are {names}")
+
+
+# How far from a word's start a correction may be given (seconds).
+WORD_REACH = 1.0
+
+
+def word_at(workdir: Path, video: str, at: float) -> tuple[Path, float, str]:
+    """Where a person's decisions on a video are kept, and the transcript's word
+    that starts nearest ``at`` (its start and what it says now)."""
+    from reelmake.stages.transcript import load_transcript
+
+    digest = video_hash(video, workdir)
+    folder = workdir / "results" / digest
+    path = registry.path("transcript", "transcript", folder)
+    if not path.is_file():
+        raise ReelmakeError(f"{video}: has no transcript yet; its run is not that far")
+    words = load_transcript(path).words
+    near = min(words, key=lambda w: abs(w.start - at), default=None)
+    if near is None or abs(near.start - at) > WORD_REACH:
+        raise ReelmakeError(
+            f"{video}: no word starts within {WORD_REACH:g} s of {at:g} s"
+        )
+    return folder / DECISIONS_FILE, near.start, near.text

@@ -280,27 +280,25 @@ def _run_until(
     smk_args: list[str],
     live: LiveOutput,
 ) -> int:
-    """Run up to a stage by asking for its files (Snakemake's ``--until`` loses its
-    targets when a checkpoint updates the graph). The clips are known only after the
-    selection, so that stage takes two runs."""
-    stage = registry.stage(until, listed=True)
-    if stage.per_clip and not stage.fixed:
-        # Targets go before --configfile, which takes every word after it.
-        before = [
-            str(p) for v in videos for p in _stage_paths(results, v, "highlights")
-        ]
-        code = live.run(workdir, before + smk_args)
-        targets = [
-            str(p)
-            for v in videos
-            if registry.clip_names(results / v.hash) is not None
-            for p in _stage_paths(results, v, stage.name)
-        ]
-        if not targets:
-            return code
-        return max(code, live.run(workdir, targets + smk_args))
-    targets = [str(p) for v in videos for p in _stage_paths(results, v, stage.name)]
-    return live.run(workdir, targets + smk_args)
+    """Run up to a stage by asking for its files and those of every stage before
+    it (Snakemake's ``--until`` loses its targets when a checkpoint updates the
+    graph). The clips are known only after the selection, so a stage with a file
+    per clip takes two runs."""
+    order = [s.name for s in registry.LISTED]
+    names = order[: order.index(registry.stage(until, listed=True).name) + 1]
+
+    def targets(chosen: Sequence[discovery.Video]) -> list[str]:
+        return [str(p) for v in chosen for n in names
+                for p in _stage_paths(results, v, n)]  # fmt: skip
+
+    # Targets go before --configfile, which takes every word after it.
+    code = live.run(workdir, targets(videos) + smk_args)
+    if not any(registry.stage(n).per_clip for n in names):
+        return code
+    selected = [v for v in videos if registry.clip_names(results / v.hash) is not None]
+    if not selected:
+        return code
+    return max(code, live.run(workdir, targets(selected) + smk_args))
 
 
 def _stage_paths(results: Path, video: discovery.Video, name: str) -> list[Path]:

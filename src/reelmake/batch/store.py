@@ -93,6 +93,16 @@ def remove(paths: Iterable[Path]) -> int:
     return freed
 
 
+def clear(folder: Path, decisions: bool = False) -> tuple[int, Path | None]:
+    """Delete a video's results: its whole folder, or, unless ``decisions``, all but
+    a person's decisions on its clips, which belong to them. The bytes freed and
+    the decisions file kept (None when there is none or it went too)."""
+    kept = folder / registry.DECISIONS
+    if decisions or not kept.is_file():
+        return remove([folder]), None
+    return remove(p for p in folder.iterdir() if p != kept), kept
+
+
 def folder_size(folder: Path) -> int:
     total = 0
     for root, _dirs, files in os.walk(folder):

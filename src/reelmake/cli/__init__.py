@@ -92,7 +92,13 @@ def _add_manage(
     clean.add_argument("videos", nargs="*")
     clean.add_argument("--stage", help=f"only this stage and later ones ({names})")
     clean.add_argument(
-        "--all", action="store_true", help="remove every video's results"
+        "--all",
+        action="store_true",
+        help="every video's results; with videos named, their decisions too "
+        "(decisions.yaml, after a question or --yes)",
+    )
+    clean.add_argument(
+        "--yes", "-y", action="store_true", help="no question before removing decisions"
     )
     _configfile(clean)
     clean.set_defaults(func=cmd_clean)

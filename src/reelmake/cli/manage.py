@@ -71,27 +71,66 @@ def cmd_clean(args: argparse.Namespace) -> int:
     if args.stage:
         registry.stage(args.stage, listed=True)  # an unknown name stops here
     with lock(results):
-        if args.all:
-            freed = store.folder_size(results) if results.exists() else 0
-            store.remove([results, workdir / ".snakemake" / "metadata"])
-            print(f"removed all results ({freed / 1e6:.1f} MB)")
-            return 0
+        if args.all and not args.videos:
+            return _clean_everything(workdir, results)
         paths, problems = discovery.discover(args.videos)
         removed: list[Path] = []
         for path in paths:
             folder = results / short(_index(results).hash(path))
             if args.stage:
                 files = store.stage_files(folder, registry.later(args.stage))
-            else:
-                files = [p for p in folder.rglob("*") if p.is_file() or p.is_symlink()]
-            freed = store.remove([folder] if not args.stage else files)
-            removed += files
-            what = f"{args.stage} and later stages" if args.stage else "all results"
-            print(f"{path}: removed {what} ({freed / 1e6:.1f} MB)")
+                freed = store.remove(files)
+                print(f"{path}: removed {args.stage} and later stages "
+                      f"({freed / 1e6:.1f} MB)")  # fmt: skip
+                removed += files
+                continue
+            files = [p for p in folder.rglob("*") if p.is_file() or p.is_symlink()]
+            decided = folder / registry.DECISIONS
+            drop = args.all and decided.is_file() and _confirm(path, decided, args.yes)
+            if args.all and decided.is_file() and not drop:
+                problems.append(
+                    discovery.Problem(str(path), "kept: it has a person's decisions "
+                                      f"({decided}); add --yes to remove them too")
+                )  # fmt: skip
+                continue
+            freed, kept = store.clear(folder, decisions=drop)
+            removed += [p for p in files if p != kept]
+            note = f"; kept your decisions ({kept})" if kept else ""
+            print(f"{path}: removed all results ({freed / 1e6:.1f} MB){note}")
         forget_records(workdir, removed)
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
         return 1 if problems else 0
+
+
+def _clean_everything(workdir: Path, results: Path) -> int:
+    """Every video's results but the decisions people made on their clips."""
+    freed, kept = 0, []
+    for entry in sorted(results.iterdir()) if results.is_dir() else []:
+        gone, decided = store.clear(entry)
+        freed += gone
+        kept += [decided] if decided else []
+    store.remove([workdir / ".snakemake" / "metadata"])
+    if results.is_dir() and not any(results.iterdir()):
+        results.rmdir()
+    note = (
+        f"; kept the decisions on {len(kept)} video(s) (clean VIDEO --all removes "
+        "them)" if kept else ""
+    )  # fmt: skip
+    print(f"removed all results ({freed / 1e6:.1f} MB){note}")
+    return 0
+
+
+def _confirm(video: Path, decided: Path, yes: bool) -> bool:
+    """Whether a person agrees to lose their decisions on ``video``: ``--yes``, or
+    asked on a terminal."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        return False
+    answer = input(f"{video}: remove your decisions on its clips ({decided}) too? "
+                   "[y/N] ")  # fmt: skip
+    return answer.strip().lower() in {"y", "yes"}
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
@@ -129,8 +168,9 @@ def cmd_gc(args: argparse.Namespace) -> int:
             if not args.dry_run:
                 folder = results / item.video_hash
                 files = [p for p in folder.rglob("*") if p.is_file()]
-                total += store.remove([folder])
-                forget_records(workdir, files)
+                freed, kept = store.clear(folder)
+                total += freed
+                forget_records(workdir, [p for p in files if p != kept])
         if not args.dry_run:
             print(f"freed {total / 1e6:.1f} MB from {len(expired)} video(s)")
     return 0

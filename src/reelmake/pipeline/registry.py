@@ -40,6 +40,8 @@ REGISTRY: tuple[Stage, ...] = (
                 "reading the video",
                 inputs={"source": Source()},
                 outputs={"video_json": Out("ingest/video.json")},
+                # The cover art of a sound-only episode, when it carries one.
+                side={"cover": "ingest/cover.png"},
                 wildcards=("video_hash",),
                 local=True,
             ),

@@ -114,13 +114,12 @@ class ClipDecision:
     @property
     def kept(self) -> bool:
         """Whether the clip is in whatever the scores say: approved, added, or its
-        start or end moved (a person who trims a clip wants it)."""
+        start or end moved (a person who trims a clip wants it), and not rejected
+        (a clip a person added and then rejected is gone too)."""
+        if self.decision == "reject":
+            return False
         moved = self.start is not None or self.end is not None
-        return (
-            self.added
-            or self.decision == "approve"
-            or (moved and self.decision != "reject")
-        )
+        return self.added or self.decision == "approve" or moved
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reelmake.core import fileio
 from reelmake.core.errors import ReelmakeError
+from reelmake.stages.clips.plan import AUDIOGRAM_FPS
 from reelmake.stages.highlights import load_highlights
 
 
@@ -30,8 +31,10 @@ def build_timeline(
     import opentimelineio as otio
 
     info = fileio.read_json(video_json)
-    stream = next(s for s in info["streams"] if s["kind"] == "video")
-    rate = float(stream["fps"] or 25.0)
+    stream = next((s for s in info["streams"] if s["kind"] == "video"), None)
+    # A sound-only episode is timed at its clips' rate, on a sound track.
+    rate = float(stream["fps"] or 25.0) if stream else AUDIOGRAM_FPS
+    kind = otio.schema.TrackKind.Video if stream else otio.schema.TrackKind.Audio
     real = os.path.realpath(source)
     total = round(float(info["duration"]) * rate)
     reference = otio.schema.ExternalReference(
@@ -41,7 +44,7 @@ def build_timeline(
         ),
     )
     timeline = otio.schema.Timeline(name=f"reelmake highlights: {Path(real).name}")
-    track = otio.schema.Track(name="highlights", kind=otio.schema.TrackKind.Video)
+    track = otio.schema.Track(name="highlights", kind=kind)
     for h in load_highlights(highlights):
         path = plan.replace("{clip}", h.clip)
         ranges = _ranges(path, h.start, h.end)
@@ -105,10 +108,14 @@ def export_timeline(
     # EDL and FCP XML speak SMPTE timecode; other rates (15 fps screen recordings,
     # say) get a file that says why it has no events.
     smpte = not clips or _smpte_rate(timeline)
+    # An EDL's events are pictures: a sound-only episode's clips are in the others.
+    sound = not timeline.video_tracks()  # type: ignore[attr-defined]
     for target, adapter in ((otio, "otio_json"), (edl, "cmx_3600"),
                             (xml, "fcp_xml")):  # fmt: skip
         why = "this frame rate has no SMPTE timecode; import timeline.otio instead"
-        if adapter == "cmx_3600" and (not clips or not smpte):
+        if adapter == "cmx_3600" and sound and clips:
+            why = "a sound-only episode has no picture; import timeline.xml instead"
+        if adapter == "cmx_3600" and (not clips or not smpte or sound):
             note = "" if not clips else f"* No events: {why}.\n"
             fileio.write_text(target, f"TITLE: {name}\nFCM: NON-DROP FRAME\n{note}")
             continue

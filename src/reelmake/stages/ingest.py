@@ -33,18 +33,23 @@ COVER_NAME = "cover.png"
 COVER_MAX = 1920
 
 
-def ingest_video(source: str | os.PathLike[str], video_json: str | os.PathLike[str],
-                 video_hash: str) -> VideoInfo:  # fmt: skip
-    """Probe the source (read through its stable link), keep its cover art, and
-    write ``video.json`` (last: its presence says the stage finished)."""
+def ingest_video(
+    source: str | os.PathLike[str],
+    video_json: str | os.PathLike[str],
+    video_hash: str,
+    cover: str | os.PathLike[str] | None = None,
+) -> VideoInfo:
+    """Probe the source (read through its stable link), keep its cover art at
+    ``cover`` (by default beside ``video.json``), and write ``video.json`` (last: its
+    presence says the stage finished)."""
     real = os.path.realpath(source)
     info = probe(source, name=real)
-    cover = None
-    if info.cover is not None:
-        target = Path(video_json).parent / COVER_NAME
-        cover = COVER_NAME if extract_cover(source, info.cover, target) else None
+    picture = Path(cover) if cover else Path(video_json).parent / COVER_NAME
+    kept = None
+    if info.cover is not None and extract_cover(source, info.cover, picture):
+        kept = os.path.relpath(picture, Path(video_json).parent)
     data = fileio.artifact("ingest", {}, {"ffprobe": tool_version("ffprobe")})
-    data.update(video_hash=video_hash, **asdict(info), cover_file=cover)
+    data.update(video_hash=video_hash, **asdict(info), cover_file=kept)
     fileio.write_json(video_json, data)
     return info
 
