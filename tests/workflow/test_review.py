@@ -103,10 +103,12 @@ def test_decisions_in_the_browser_render_only_the_clips_they_change(
             "data-state", "done", timeout=240_000
         )
         expect(page.locator('.clip[data-status="rendered"]')).to_have_count(3)
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=shots / "review-desktop-rendered.png", full_page=True)
         page.set_viewport_size(PHONE)
         # A phone-sized screen: one column, nothing wider than the screen.
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=shots / "review-phone.png")
         page.locator(".clip .w").nth(3).click()
         expect(page.locator("#word-menu")).to_be_visible()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import urlencode
 
 from starlette.datastructures import URL
@@ -116,12 +116,10 @@ def inside(results: Path, video_hash: str, relative: str) -> Path | None:
     leads out (a link inside, such as ``ranked/``'s, is followed). None otherwise."""
     if not re.fullmatch(r"[0-9a-f]{16}", video_hash) or "\\" in relative:
         return None
-    parts = PurePosixPath(relative).parts
-    if (
-        not parts
-        or relative.startswith("/")
-        or any(p in ("", ".", "..") or p.startswith(".") for p in parts)
-    ):
+    # Each part as it was sent: an empty one ("/a", "a//b") or a hidden one is
+    # refused before anything is resolved.
+    parts = relative.split("/")
+    if any(p in ("", ".", "..") or p.startswith(".") for p in parts):
         return None
     root = results.resolve()
     try:
