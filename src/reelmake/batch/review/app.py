@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -157,8 +158,6 @@ def build_app(session: Session, token: str, port: int) -> Starlette:
                 with session.writing:
                     change(session.results / video_hash, body)
                 return session.state(video_hash)
-
-            from starlette.concurrency import run_in_threadpool
 
             return await run_in_threadpool(_answer, run)
 

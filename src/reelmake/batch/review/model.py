@@ -150,6 +150,8 @@ def _word_range(words: Sequence[Word], start: float, end: float) -> tuple[int, i
         for i, w in enumerate(words)
         if start - 1e-6 <= w.start and w.end <= end + 1e-6
     ]
+    if not inside and not words:
+        return 0, -1  # a video with no speech: no word to show
     if not inside:
         nearest = min(range(len(words)), key=lambda i: abs(words[i].start - start))
         return nearest, nearest
