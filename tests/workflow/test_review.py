@@ -272,6 +272,9 @@ def test_a_malformed_decisions_file_is_one_line_naming_its_line(
         with urllib.request.urlopen(request, timeout=30) as response:
             state = json.loads(response.read())
     assert state["problem"].startswith(f"{path}: line 4: clips.0.decision:")
+    # The console says it once, at the start.
+    warned = [line for line in server.output if line.startswith("warning: ")]
+    assert warned == [f"warning: {state['problem']}\n"]
     assert "\n" not in state["problem"]
     # The page still shows the clips.
     assert len(state["clips"]) == 4

@@ -19,6 +19,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     results = results_of(workdir)
     videos = model.batch_videos(results, args.videos)
     session = app.Session(workdir, videos, args.configfile, args.cores)
+    for problem in model.decision_problems(results, videos):
+        # The page says it too; a run would stop on it.
+        print(f"warning: {problem}", file=sys.stderr)
     where = f"{len(videos)} video(s) from {results}"
     if not videos:
         where = f"no video has results in {results} yet (Render needs a named VIDEO)"

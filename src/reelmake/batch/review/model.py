@@ -71,6 +71,17 @@ def decisions_file(folder: Path) -> Path:
     return folder / registry.DECISIONS
 
 
+def decision_problems(results: Path, videos: Sequence[Video]) -> list[str]:
+    """One line for each video whose decisions file does not hold."""
+    problems = []
+    for video in videos:
+        try:
+            decisions.read(decisions_file(results / video.hash))
+        except ReelmakeError as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def _clip_file(folder: Path, stage: str, key: str, clip: str) -> Path:
     return folder / registry.stage(stage).path_of(key).format(clip=clip)
 
