@@ -7,6 +7,7 @@
     python -m bench --only shared         # two checkouts sharing one cache folder
     python -m bench --only quality        # the labelled quality set, old and new scorer
     python -m bench --only render         # clips from a 1080p talk (not in --quick)
+    python -m bench --only review         # from a decision on the page to its clip
     python -m bench --docs docs/benchmarks.md   # also write the table there
 
 Inputs are generated (ffmpeg, espeak-ng) in a temporary folder that is removed at the
@@ -803,6 +804,112 @@ def render(b: Bench) -> None:
            note=f"{made_again} clip(s) rendered of {wanted}")  # fmt: skip
 
 
+# -- 12. review: from a decision to its clip (only with --only review) ----------------
+def _review_server(work: Path) -> tuple[subprocess.Popen[str], str, str]:
+    """``reelmake review`` in ``work``: the process, its address and its token."""
+    proc = subprocess.Popen(
+        reelmake("review"), cwd=work, env=ENV, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("open http://"):
+            url = line.split()[1]
+            return proc, url.split("/?")[0], url.split("token=")[1]
+    raise RuntimeError("reelmake review did not start")
+
+
+def _ask(base: str, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    import urllib.request
+
+    headers = {"X-Reelmake-Token": token, "Origin": base,
+               "Content-Type": "application/json"}  # fmt: skip
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def review(b: Bench) -> None:
+    """The time from a decision on the review page (the best clip starts one word
+    later, or back) to its rendered clip: the decision's request, Render (a run of
+    the workflow for the video) until it is done; against rendering that clip alone
+    (its plan and render, called directly), and the same two jobs inside the run.
+    The clips have the default finish (1080x1920, captions, title, levelled)."""
+    work = b.tmp / "review"
+    work.mkdir()
+    # The quick talk's few candidates pass a lower threshold.
+    low = "highlights:\n  threshold: 2.0\n" if b.quick else ""
+    (work / "config.yaml").write_text(b.segment_config() + low)
+    shutil.copy(b.talk(), work / "talk.mp4")
+    subprocess.run(reelmake("run", "talk.mp4"), cwd=work, env=ENV, check=True,
+                   capture_output=True)  # fmt: skip
+    folder = next(p for p in (work / "results").iterdir() if len(p.name) == 16)
+    proc, base, token = _review_server(work)
+    api = f"/api/v/{folder.name}"
+    ready, times, jobs, alone = [], [], [], []
+    try:
+        for round_ in range(b.rounds):
+            state = _ask(base, token, api)
+            clip = state["clips"][0]
+            # Later by a word, then back: each round is a new clip to render.
+            first = clip["first"] + (1 if round_ % 2 == 0 else -1)
+            began, wall = time.perf_counter(), time.time()
+            _ask(base, token, f"{api}/decide", {
+                "at": clip["at"], "start": state["words"][first][0],
+                "end": state["words"][clip["last"]][1]})  # fmt: skip
+            _ask(base, token, f"{api}/render", {})
+            while (report := _ask(base, token, f"{api}/render"))["state"] == "running":
+                time.sleep(0.2)
+            times.append(time.perf_counter() - began)
+            assert report["state"] == "done", report
+            made = _ask(base, token, api)["clips"]
+            name = next(c["clip"] for c in made if c["at"] == clip["at"])
+            # The page shows the clip once its file is written (before the run
+            # has written the reports).
+            ready.append((folder / "clips" / f"{name}.mp4").stat().st_mtime - wall)
+            tsv = folder / "benchmarks"
+            jobs.append(
+                bench_tsv(tsv / "plan_clip" / f"{name}.tsv")[0]
+                + bench_tsv(tsv / "render_clip" / f"{name}.tsv")[0]
+            )
+            alone.append(_clip_alone(folder, name, work))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+    floor = statistics.median(alone)
+    b.emit("review", "decision to its rendered clip on the page",
+           statistics.median(ready), "s", floor,
+           "floor: that clip's plan and render called alone")  # fmt: skip
+    b.emit("review", "decision to the end of the run (Render done)",
+           statistics.median(times), "s", floor)  # fmt: skip
+    b.emit("review", "the clip's plan and render jobs in that run",
+           statistics.median(jobs), "s", floor)  # fmt: skip
+
+
+def _clip_alone(folder: Path, name: str, work: Path) -> float:
+    """Seconds to plan and render one clip from its description, in this process."""
+    from reelmake.core import config
+    from reelmake.stages.clips.plan import PlanOptions, plan_clip
+    from reelmake.stages.clips.render import RenderOptions, render_clip
+
+    settings = config.load_user(work, None).settings
+    out = work / "alone"
+    out.mkdir(exist_ok=True)
+    subjects = folder / "framing" / "subjects.json"
+    began = time.perf_counter()
+    plan_clip(source=next(folder.glob("source.*")),
+              description=folder / "highlights" / "clips" / f"{name}.json",
+              audio=folder / "audio" / "audio.wav",
+              video_json=folder / "ingest" / "video.json",
+              plan=out / "clip.plan.json", srt=out / "clip.srt", vtt=out / "clip.vtt",
+              options=PlanOptions.from_config(settings),
+              subjects=subjects if subjects.exists() else None)  # fmt: skip
+    render_clip(next(folder.glob("source.*")), out / "clip.plan.json",
+                out / "clip.mp4", RenderOptions.from_config(settings))  # fmt: skip
+    return time.perf_counter() - began
+
+
 # -- 10. the labelled quality set (only with --only quality) -------------------------
 def quality(b: Bench) -> None:
     """What the offline scorers select on the labelled episodes (bench/quality.py)."""
@@ -944,6 +1051,7 @@ EXTRA_BENCHES = {
     "shared": shared,
     "quality": quality,
     "framing": framing,
+    "review": review,
 }
 
 

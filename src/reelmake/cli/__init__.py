@@ -12,6 +12,7 @@ from reelmake.batch.process import SHARED_CACHE_ENV
 from reelmake.cli.estimate import cmd_estimate
 from reelmake.cli.manage import cmd_clean, cmd_gc, cmd_hash, cmd_status
 from reelmake.cli.mcp_server import cmd_mcp
+from reelmake.cli.review import cmd_import_edits, cmd_review
 from reelmake.cli.run import cmd_demo, cmd_run
 from reelmake.core.errors import ReelmakeError
 from reelmake.pipeline import registry
@@ -117,6 +118,36 @@ def _add_manage(
     hsh.set_defaults(func=cmd_hash)
 
 
+def _add_review(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    common: argparse.ArgumentParser,
+) -> None:
+    review = sub.add_parser(
+        "review", parents=[common],
+        help="decide on clips in a local web page (127.0.0.1 only)",
+    )  # fmt: skip
+    review.add_argument(
+        "videos", nargs="*", help="videos to review (default: every video here)"
+    )
+    review.add_argument(
+        "--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)"
+    )
+    _cores(review)
+    _configfile(review)
+    review.set_defaults(func=cmd_review)
+
+    edits = sub.add_parser(
+        "import-edits", parents=[common],
+        help="read back an exported timeline a person changed in an editor",
+    )  # fmt: skip
+    edits.add_argument("video", help="the video the timeline was exported from")
+    edits.add_argument("file", help="the edited timeline: .otio, .xml (FCP 7) or .edl")
+    edits.add_argument(
+        "--dry-run", "-n", action="store_true", help="say what it would decide"
+    )
+    edits.set_defaults(func=cmd_import_edits)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reelmake", description="Turn long videos into ranked highlight clips."
@@ -127,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common()
     _add_run(sub, common)
     _add_manage(sub, common)
+    _add_review(sub, common)
     demo = sub.add_parser("demo", help="generate a demo video and process it")
     demo.add_argument(
         "--directory", "-d", default="demo",

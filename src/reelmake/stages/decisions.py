@@ -319,13 +319,24 @@ def decide(
     (approve, reject, or None to withdraw it), ``start``, ``end``, ``title``,
     ``hook``, ``hashtags``, ``rank``; a field given as None is removed."""
 
+    return decide_each(path, [(at, fields)])
+
+
+def decide_each(
+    path: str | os.PathLike[str],
+    changes: Sequence[tuple[tuple[float, float], Mapping[str, Any]]],
+) -> Decisions:
+    """Several :func:`decide` at once, in one write: a new order of the clips is
+    one decision (every clip's rank), never half of one."""
+
     def change(document: Any) -> None:
-        entry = _clip_entry(document, at)
-        for key, value in fields.items():
-            if value is None:
-                entry.pop(key, None)
-            else:
-                entry[key] = round(value, 3) if isinstance(value, float) else value
+        for at, fields in changes:
+            entry = _clip_entry(document, at)
+            for key, value in fields.items():
+                if value is None:
+                    entry.pop(key, None)
+                else:
+                    entry[key] = round(value, 3) if isinstance(value, float) else value
 
     return edit(path, change)
 

@@ -2,14 +2,16 @@
 
 One OpenTimelineIO timeline per video, written as ``.otio`` and, through OTIO's
 adapters, as a CMX 3600 EDL and an FCP 7 XML (Premiere, Resolve and Final Cut import
-these).
+these); :func:`read_timeline` reads one back once a person has changed it.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reelmake.core import fileio
 from reelmake.core.errors import ReelmakeError
@@ -136,3 +138,74 @@ def export_timeline(
                 f"{target}: export as {adapter} failed ({exc})"
             ) from None
         fileio.write_text(target, text)
+
+
+# -- reading a timeline back (``reelmake import-edits``) -------------------------------
+
+ADAPTERS = {".otio": "otio_json", ".xml": "fcp_xml", ".edl": "cmx_3600"}
+
+
+@dataclass(frozen=True)
+class TimelineClip:
+    """A clip of a timeline, as a range of the source in frames at the video's rate
+    (``start`` its first frame, ``end`` the one after its last); ``position`` its
+    place in the timeline (seconds), ``clip`` and ``part`` what our export named it
+    (OTIO keeps them; EDL and FCP XML keep only ``name``)."""
+
+    name: str
+    start: int
+    end: int
+    position: float
+    clip: str | None = None
+    part: int | None = None
+    url: str | None = None
+
+
+def read_timeline(path: str | os.PathLike[str], rate: float) -> list[TimelineClip]:
+    """The video clips of an OTIO, FCP 7 XML or CMX 3600 EDL timeline, in the order
+    they play (``rate``: the source's frame rate, which an EDL does not say)."""
+    import opentimelineio as otio
+
+    path = Path(path)
+    adapter = ADAPTERS.get(path.suffix.lower())
+    if adapter is None:
+        known = ", ".join(ADAPTERS)
+        raise ReelmakeError(f"{path}: not a timeline reelmake reads ({known})")
+    if not path.is_file():
+        raise ReelmakeError(f"{path}: no such file")
+    extra: dict[str, Any] = {"rate": rate} if adapter == "cmx_3600" else {}
+    try:
+        timeline = otio.adapters.read_from_file(
+            str(path), adapter_name=adapter, **extra
+        )
+    except Exception as exc:  # adapters raise their own exception types
+        first = str(exc).strip().splitlines()[:1]
+        raise ReelmakeError(
+            f"{path}: not a readable {adapter} timeline ({' '.join(first)})"
+        ) from None
+    found = []
+    for track in timeline.video_tracks():
+        for item in track:
+            if not isinstance(item, otio.schema.Clip):
+                continue
+            found.append(_timeline_clip(item, rate))
+    return sorted(found, key=lambda c: (c.position, c.start))
+
+
+def _timeline_clip(item: Any, rate: float) -> TimelineClip:
+    source = item.trimmed_range()
+    first = round(source.start_time.to_seconds() * rate)
+    last = round(source.end_time_exclusive().to_seconds() * rate)
+    ours = dict(item.metadata).get("reelmake") or {}
+    reference = item.media_reference
+    url = getattr(reference, "target_url", None)
+    part = ours.get("part")
+    return TimelineClip(
+        name=str(item.name or ""),
+        start=first,
+        end=last,
+        position=float(item.range_in_parent().start_time.to_seconds()),
+        clip=str(ours["clip"]) if "clip" in ours else None,
+        part=int(part) if part is not None else None,
+        url=str(url) if url else None,
+    )
