@@ -3,6 +3,7 @@ it is written), and the selection that honours them whatever the scores say."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,8 @@ from reelmake.core.errors import ReelmakeError
 from reelmake.stages import decisions
 from reelmake.stages.highlights import (
     SelectOptions,
-    apply_decisions,
+    choose,
     clip_key,
-    select,
 )
 from reelmake.stages.scores.common import Score
 from reelmake.stages.segments import Candidate
@@ -102,11 +102,7 @@ SCORES = [_score(i, {2: 9.0, 5: 8.0, 7: 7.0, 8: 2.0}.get(i, 5.5)) for i in range
 
 
 def _honoured(decided: decisions.Decisions) -> list:
-    kept = [d.span for d in decided.clips if d.kept]
-    machine = select(CANDIDATES, SCORES, OPTIONS, 20.0,
-                     exclude=[*decided.rejected(), *kept],
-                     slots=max(OPTIONS.top_k - len(kept), 0))  # fmt: skip
-    return apply_decisions(machine, decided, WORDS, SCORES, OPTIONS)
+    return choose(CANDIDATES, SCORES, WORDS, decided, OPTIONS, 20.0)
 
 
 def test_rejected_clips_go_and_approved_ones_stay_whatever_their_score() -> None:
@@ -125,11 +121,46 @@ def test_rejected_clips_go_and_approved_ones_stay_whatever_their_score() -> None
     mine = next(h for h in chosen if h.decision == "approved")
     assert mine.title == "Mine" and mine.overall == 2.0
     assert len(chosen) == 3  # the approved clip takes one of the three places
-    # Its span is on word boundaries: its first word's start and last word's end,
-    # padded into the pauses around them.
+    # Its span is the one approved; its speech, the words inside it.
     assert mine.speech_start == 16.0 and mine.speech_end == pytest.approx(16.95)
-    assert mine.start == pytest.approx(15.7) and mine.end == pytest.approx(17.25)
-    assert mine.clip == clip_key(mine.start, mine.end)
+    assert (mine.start, mine.end) == low and mine.clip == clip_key(*low)
+
+
+def test_approving_a_clip_changes_nothing_of_it() -> None:
+    machine = _honoured(decisions.Decisions())
+    for h in machine:
+        at = (h.start, h.end)
+        approved = decisions.ClipDecision(at=at, decision="approve")
+        chosen = _honoured(decisions.Decisions((approved,)))
+        same = next(c for c in chosen if c.decision == "approved")
+        # The same clip (span, name, candidate, score and place), only approved.
+        assert (same.clip, same.id, same.overall, same.rank) == (
+            h.clip, h.id, h.overall, h.rank,
+        )  # fmt: skip
+        assert [c.clip for c in chosen] == [c.clip for c in machine]
+
+
+def test_moving_one_edge_leaves_the_other_and_kept_clips_keep_their_distance() -> None:
+    machine = _honoured(decisions.Decisions())
+    first = machine[0]
+    at = (first.start, first.end)
+    # The start moves to the third word; the end stays where it was.
+    later = _honoured(decisions.Decisions((decisions.ClipDecision(at=at, start=4.5),)))
+    moved = next(h for h in later if h.selected == list(at))
+    assert moved.end == first.end and moved.speech_start == 4.5
+    # A kept clip holds its place against the machine's picks: none comes closer
+    # than the gap the selection keeps between its own clips (here a second, with
+    # room for five clips: sentence 1 would end 0.45 s before it).
+    roomy = replace(OPTIONS, top_k=5, min_gap=1.0)
+    longer = decisions.Decisions((decisions.ClipDecision(at=at, end=first.end + 2),))
+    kept = choose(CANDIDATES, SCORES, WORDS, longer, roomy, 20.0)
+    mine = next(h for h in kept if h.selected == list(at))
+    assert mine.speech_end == pytest.approx(6.95) and len(kept) == 5
+    for h in kept:
+        if h is not mine:
+            assert h.end + roomy.min_gap <= mine.start or (
+                mine.end + roomy.min_gap <= h.start
+            ), (h, mine)
 
 
 def test_a_moved_start_an_added_clip_and_a_chosen_order() -> None:

@@ -140,11 +140,13 @@ def select(
     video_duration: float,
     exclude: Sequence[tuple[float, float]] = (),
     slots: int | None = None,
+    taken: Sequence[tuple[float, float]] = (),
 ) -> list[Highlight]:
     """Greedy by score: a candidate is kept when it is in the length band, above the
-    threshold, and at least ``min_gap`` away from every better one kept before it
-    and from the spans of ``exclude`` (clips a person rejected or kept themselves);
-    at most ``slots`` of them (default: ``top_k``)."""
+    threshold, at least ``min_gap`` away from every better one kept before it and
+    from the spans ``taken`` (clips a person kept), and not the same clip as one of
+    ``exclude`` (clips a person rejected); at most ``slots`` of them (default:
+    ``top_k``)."""
     by_id = {c.id: c for c in candidates}
     ranked = sorted(
         (s for s in scores if s.id in by_id and s.overall >= options.threshold),
@@ -159,9 +161,10 @@ def select(
         if not options.min_seconds <= c.duration <= options.max_seconds:
             continue
         start, end = pad(c, options, video_duration)
+        spans = [*taken, *((k_start, k_end) for _, _, k_start, k_end in kept)]
         if any(
             start < k_end + options.min_gap and k_start < end + options.min_gap
-            for _, _, k_start, k_end in kept
+            for k_start, k_end in spans
         ) or any(_same_clip((start, end), span) for span in exclude):
             continue
         kept.append((s, c, start, end))
@@ -194,24 +197,40 @@ def _same_clip(a: tuple[float, float], b: tuple[float, float]) -> bool:
 
 
 def _snap_to_words(
-    span: tuple[float, float], words: Sequence[Word], options: SelectOptions
+    span: tuple[float, float],
+    words: Sequence[Word],
+    options: SelectOptions,
+    moved: tuple[bool, bool] = (True, True),
 ) -> tuple[float, float, float, float] | None:
-    """A span a person chose, on word boundaries: its first word's start and last
-    word's end (the nearest), padded inside the pauses around them as the selection
-    pads its own clips; with the speech's start and end. None: no word in it."""
+    """A span a person chose, on word boundaries, with the speech's start and end
+    in it. An edge they ``moved`` (or chose: an added clip) goes to the nearest
+    word's start (end) and is padded inside the pause around it, as the selection
+    pads its own clips; an edge they left stays where it was. None: no word in it."""
     if not words:
         return None
-    first = min(range(len(words)), key=lambda i: abs(words[i].start - span[0]))
-    last = min(range(len(words)), key=lambda i: abs(words[i].end - span[1]))
-    if last < first:
+    eps = 1e-6
+    if moved[0]:
+        first = min(range(len(words)), key=lambda i: abs(words[i].start - span[0]))
+    else:
+        first = next((i for i, w in enumerate(words) if w.start >= span[0] - eps),
+                     len(words))  # fmt: skip
+    if moved[1]:
+        last = min(range(len(words)), key=lambda i: abs(words[i].end - span[1]))
+    else:
+        last = max((i for i, w in enumerate(words) if w.end <= span[1] + eps),
+                   default=-1)  # fmt: skip
+    if first >= len(words) or last < first:
         return None
     speech = (words[first].start, words[last].end)
-    room_before = speech[0] - (words[first - 1].end + WORD_MARGIN if first else 0.0)
-    after = words[last + 1].start - WORD_MARGIN if last + 1 < len(words) else None
-    room_after = (after - speech[1]) if after is not None else options.pad_after
-    start = speech[0] - min(options.pad_before, max(room_before, 0.0))
-    end = speech[1] + min(options.pad_after, max(room_after, 0.0))
-    return round(max(start, 0.0), 3), round(end, 3), speech[0], speech[1]
+    start, end = span
+    if moved[0]:
+        room = speech[0] - (words[first - 1].end + WORD_MARGIN if first else 0.0)
+        start = round(max(speech[0] - min(options.pad_before, max(room, 0.0)), 0.0), 3)
+    if moved[1]:
+        after = words[last + 1].start - WORD_MARGIN if last + 1 < len(words) else None
+        room = (after - speech[1]) if after is not None else options.pad_after
+        end = round(speech[1] + min(options.pad_after, max(room, 0.0)), 3)
+    return start, end, speech[0], speech[1]
 
 
 def apply_decisions(
@@ -263,19 +282,23 @@ def _decided_clip(
     scores: Sequence[Score],
     options: SelectOptions,
 ) -> Highlight | None:
-    """A clip a person kept, on word boundaries, scored as the candidate it overlaps
-    most (an added stretch that overlaps none: 0, "added by hand")."""
-    snapped = _snap_to_words(d.span, words, options)
+    """A clip a person kept: its span as they left it (an edge they moved on a word
+    boundary), scored as the candidate most like it (the most shared over the two
+    spans together; an added stretch that shares nothing: 0, "added by hand")."""
+    moved = (d.added or d.start is not None, d.added or d.end is not None)
+    snapped = _snap_to_words(d.span, words, options, moved)
     if snapped is None:
         return None
     start, end, speech_start, speech_end = snapped
     inside = [w for w in words if speech_start <= w.start and w.end <= speech_end]
     text = " ".join(w.text for w in inside)
-    best = max(
-        (s for s in scores if decisions.overlap((s.start, s.end), (start, end)) > 0),
-        key=lambda s: decisions.overlap((s.start, s.end), (start, end)),
-        default=None,
-    )
+
+    def alike(s: Score) -> float:
+        shared = decisions.overlap((s.start, s.end), (speech_start, speech_end))
+        both = max(s.end, speech_end) - min(s.start, speech_start)
+        return shared / max(both, 1e-6)
+
+    best = max((s for s in scores if alike(s) > 0), key=alike, default=None)
     return Highlight(
         rank=0,
         id=best.id if best else f"added-{clip_key(start, end)}",
@@ -374,15 +397,9 @@ def select_highlights(
     ``decisions_file`` when there is one (see :mod:`reelmake.stages.decisions`)."""
     duration = float(fileio.read_json(video_json)["duration"])
     decided = decisions.read(decisions_file)
-    words = _corrected(load_transcript(transcript).words, decided)
-    scored = load_scores(scores)
-    kept = [d.span for d in decided.clips if d.kept]
-    machine = select(
-        load_candidates(candidates), scored, options, duration,
-        exclude=[*decided.rejected(), *kept],
-        slots=max(options.top_k - len(kept), 0),
-    )  # fmt: skip
-    chosen = apply_decisions(machine, decided, words, scored, options)
+    words = corrected(load_transcript(transcript).words, decided)
+    chosen = choose(load_candidates(candidates), load_scores(scores), words, decided,
+                    options, duration)  # fmt: skip
     write_descriptions(chosen, description, words)
     data = fileio.artifact("highlights", asdict(options), fileio.versions())
     data.update(
@@ -393,7 +410,32 @@ def select_highlights(
     return chosen
 
 
-def _corrected(words: Sequence[Word], decided: decisions.Decisions) -> list[Word]:
+def choose(
+    candidates: Sequence[Candidate],
+    scores: Sequence[Score],
+    words: Sequence[Word],
+    decided: decisions.Decisions,
+    options: SelectOptions,
+    duration: float,
+) -> list[Highlight]:
+    """The clips, ranked: the selection with a person's decisions honoured (``words``:
+    the transcript's, corrected). Reads and writes nothing, so the review page shows
+    exactly what the next run makes."""
+    kept = [
+        made
+        for d in decided.clips
+        if d.kept and (made := _decided_clip(d, words, scores, options)) is not None
+    ]
+    machine = select(
+        candidates, scores, options, duration,
+        exclude=decided.rejected(),
+        taken=[(h.start, h.end) for h in kept],
+        slots=max(options.top_k - len(kept), 0),
+    )  # fmt: skip
+    return apply_decisions(machine, decided, words, scores, options)
+
+
+def corrected(words: Sequence[Word], decided: decisions.Decisions) -> list[Word]:
     """The transcript's words with a person's corrections (by a word's start)."""
     fixes = decided.words
     return [replace(w, text=fixes.get(round(w.start, 3), w.text)) for w in words]

@@ -3,9 +3,8 @@
 The page shows the clips the next run will make, not only the ones the last run
 made: every decision changes the selection (a rejected clip frees its place, a moved
 clip is a new clip, a corrected word changes a clip's captions). So the selection is
-made here again, from the same files and with the same functions as the workflow
-(:func:`~reelmake.stages.highlights.select` and
-:func:`~reelmake.stages.highlights.apply_decisions`), writing nothing; each clip is
+made here again, from the same files and with the same function as the workflow
+(:func:`~reelmake.stages.highlights.choose`), writing nothing; each clip is
 then compared with what is on disk: ``rendered`` (its description and video are the
 ones a run would make), ``stale`` (its video is of an older description) or ``new``
 (no video yet).
@@ -19,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,14 +89,6 @@ def _description_file(folder: Path, clip: str) -> Path:
     return folder / registry.stage("highlights").side["description"].format(clip=clip)
 
 
-def corrected(words: Sequence[Word], decided: decisions.Decisions) -> list[Word]:
-    """The transcript's words with a person's corrections (as the selection reads
-    them: by a word's start)."""
-    return [
-        replace(w, text=decided.words.get(round(w.start, 3), w.text)) for w in words
-    ]
-
-
 @dataclass(frozen=True)
 class Preview:
     """The clips the next run makes, and the words they are made of."""
@@ -122,15 +113,11 @@ def preview(
     options = SelectOptions.from_config(settings)
     duration = float(fileio.read_json(paths["video_json"])["duration"])
     original = load_transcript(paths["transcript"]).words
-    words = corrected(original, decided)
-    scored = load_scores(paths["scores"])
-    kept = [d.span for d in decided.clips if d.kept]
-    machine = highlights.select(
-        load_candidates(paths["candidates"]), scored, options, duration,
-        exclude=[*decided.rejected(), *kept],
-        slots=max(options.top_k - len(kept), 0),
+    words = highlights.corrected(original, decided)
+    chosen = highlights.choose(
+        load_candidates(paths["candidates"]), load_scores(paths["scores"]), words,
+        decided, options, duration,
     )  # fmt: skip
-    chosen = highlights.apply_decisions(machine, decided, words, scored, options)
     return Preview(chosen, words, list(original))
 
 
