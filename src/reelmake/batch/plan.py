@@ -26,6 +26,8 @@ class BatchPlan:
     forced: list[str] | None
     # Per video, each stage's plan (see :func:`stage_status`).
     plans: dict[str, dict[str, dict[str, str]]]
+    # False when a cached stage was not checked for changed settings (--brief).
+    checked: bool = True
 
 
 def forced_rules(

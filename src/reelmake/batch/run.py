@@ -48,6 +48,8 @@ class RunRequest:
     shared_cache: str | None = None
     dry_run: bool = False
     verbose: bool = False
+    # The header without Snakemake's account of what it would run again and why.
+    brief: bool = False
     # Options for Snakemake itself, passed on as they are.
     snakemake: Sequence[str] = ()
 
@@ -132,14 +134,16 @@ def run_batch(request: RunRequest, listener: Listener) -> RunResult:
             return RunResult(1, problems=problems)
         states = {v.hash: _repaired(results, v, listener) for v in videos}
         plans = {}
-        if any(state["last_stage"] for state in states.values()):
+        if not request.brief and any(s["last_stage"] for s in states.values()):
             # What Snakemake itself would re-run, and why: the header then agrees
             # with `reelmake status` and with what runs.
             why = plan.snakemake_plan(
                 workdir, results, [v.hash for v in videos], configs
             )
             plans = {h: plan.stage_status(st, why, results) for h, st in states.items()}
-        listener.planned(plan.BatchPlan(videos, states, forced, plans))
+        listener.planned(
+            plan.BatchPlan(videos, states, forced, plans, checked=not request.brief)
+        )
         _clear_leftovers(workdir, request.dry_run, listener)
         keys = {v.hash: _file_key(v.path) for v in videos}
         code, up_to_date = _run(

@@ -65,6 +65,11 @@ def _add_run(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="show Snakemake's own output as it runs (it goes to a log file otherwise)",
     )  # fmt: skip
     run.add_argument(
+        "--brief", action="store_true",
+        help="a header of what is cached only, without asking Snakemake what it would "
+        "run again and why (a few seconds less)",
+    )  # fmt: skip
+    run.add_argument(
         "--rescore", action="store_true",
         help="ask the language model again, bypassing its answer cache",
     )  # fmt: skip

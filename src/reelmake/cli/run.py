@@ -48,6 +48,8 @@ def print_cache_report(batch: plan.BatchPlan) -> None:
             print(f"  found cached state from {state['last_updated']}")
             last = registry.stage(state["last_stage"]).name
             print(f"  last completed stage: {last}")
+            if not batch.checked:
+                print("  (--brief: cached stages not checked for changed settings)")
         planned = batch.plans.get(video.hash, {})
         forcing = False
         for s in registry.LISTED:
@@ -113,6 +115,7 @@ def run_request(args: argparse.Namespace) -> run.RunRequest:
         shared_cache=args.shared_cache,
         dry_run=args.dry_run,
         verbose=args.verbose,
+        brief=args.brief,
         snakemake=tuple(getattr(args, "passed_on", ())),
     )
 

@@ -106,7 +106,7 @@ class Renders:
     def _command(self, video: Path) -> list[str]:
         config = ["--configfile", self.configfile] if self.configfile else []
         return [
-            sys.executable, "-m", "reelmake.cli", "run",
+            sys.executable, "-m", "reelmake.cli", "run", "--brief",
             "--cores", str(self.cores), *config, str(video),
         ]  # fmt: skip
 
