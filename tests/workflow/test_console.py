@@ -70,7 +70,7 @@ def test_a_first_run_prints_a_few_lines_and_logs_the_rest(workdir: Path) -> None
     assert log, shown
     assert "Finished jobid" in (workdir / log.group(1)).read_text()
     assert "talk.mp4: transcribing" in shown
-    clips = re.findall(r"(\d+) of (\d+) clips cut", shown)
+    clips = re.findall(r"(\d+) of (\d+) clips rendered", shown)
     assert clips and clips[-1][0] == clips[-1][1] != "0", shown
     jobs = re.search(r"^jobs (\d+) of (\d+) done, \d+:\d\d$", shown, re.M)
     assert jobs and jobs.group(1) == jobs.group(2), shown
@@ -83,6 +83,11 @@ def test_a_run_with_nothing_to_do_says_so(workdir: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "nothing to do: every result is up to date" in run.console
     assert rules_run(run.stderr) == []
+    # --brief skips Snakemake's account of what it would run again, and says so.
+    brief = reelmake("run", "--brief", workdir / "talk.mp4", cwd=workdir)
+    assert brief.returncode == 0, brief.stderr
+    assert "(--brief: cached stages not checked for changed settings)" in brief.console
+    assert "nothing to do" in brief.console and rules_run(brief.stderr) == []
 
 
 def test_no_cache_shows_the_progress_of_the_forced_jobs(workdir: Path) -> None:
@@ -90,7 +95,7 @@ def test_no_cache_shows_the_progress_of_the_forced_jobs(workdir: Path) -> None:
     from the files on disk."""
     run = reelmake("run", workdir / "talk.mp4", "--no-cache", "clips", cwd=workdir)
     assert run.returncode == 0, run.stderr
-    cut = re.findall(r"talk\.mp4: .*?(\d+) of (\d+) clips cut", run.console)
+    cut = re.findall(r"talk\.mp4: .*?(\d+) of (\d+) clips rendered", run.console)
     assert cut[0][0] == "0" and cut[-1][0] == cut[-1][1] != "0", run.console
     assert "transcribing" not in run.console
 

@@ -75,9 +75,18 @@ class VideoLine:
     def text(self, results: Path) -> str:
         if self.failures:
             return f"{self.name}: failed in {', '.join(self.failures)}"
+        return f"{self.activity(results)}, {self.done} job(s) done"
+
+    def activity(self, results: Path) -> str:
+        """What the video is at, without the job count (in the pipeline's order, so
+        that the same jobs always read the same)."""
+        if self.failures:
+            return self.text(results)
         parts = []
         if self.running:
-            doing = list(dict.fromkeys(DOING.get(r, r) for r in self.running.values()))
+            order = {rule: i for i, rule in enumerate(DOING)}
+            rules = sorted(self.running.values(), key=lambda r: order.get(r, 99))
+            doing = list(dict.fromkeys(DOING.get(r, r) for r in rules))
             parts.append(" and ".join(doing))
         elif self.ended:
             parts.append("finished" if self.done else "nothing to do")
@@ -87,11 +96,10 @@ class VideoLine:
             parts.append("queued")
         if self.heard and "transcribing" in parts[0]:
             parts.append(f"{self.heard} heard")
-        if self.clips_cut or "cutting clips" in parts[0]:
+        if self.clips_cut or "rendering clips" in parts[0]:
             clips = registry.clip_names(results / self.video_hash)
             total = len(clips) if clips is not None else "?"
-            parts.append(f"{self.clips_cut} of {total} clips cut")
-        parts.append(f"{self.done} job(s) done")
+            parts.append(f"{self.clips_cut} of {total} clips rendered")
         return f"{self.name}: " + ", ".join(parts)
 
 
@@ -143,7 +151,7 @@ class Display:
                 line.running.pop(jobid, None)
                 line.logs.pop(jobid, None)
                 line.done += 1
-                if rule == "cut_clip":
+                if rule == "render_clip":
                     line.clips_cut += 1
         elif kind == "job_error":
             jobid = int(event["jobid"])
@@ -192,10 +200,13 @@ class Display:
         if self.terminal:
             self._redraw([*texts.values(), self._jobs()])
             return
+        # In a pipe, a line is written when what the video is at changes (not for
+        # every job that ends while it stays at the same thing).
         for h, text in texts.items():
-            if self._last.get(h) != text:
+            doing = self.lines[h].activity(self.results)
+            if self._last.get(h) != doing:
                 self.stream.write(text + "\n")
-                self._last[h] = text
+                self._last[h] = doing
         self.stream.flush()
 
     def _redraw(self, lines: list[str]) -> None:
