@@ -94,6 +94,7 @@ def run_batch(request: RunRequest, listener: Listener) -> RunResult:
     settings, configs = user.settings, user.files
     for note in user.notes:
         listener.warning(note)
+    check_lengths(settings)
     if request.until:
         registry.stage(request.until, listed=True)  # an unknown name stops here
     if plan.asks_model(settings, request.until) and not request.dry_run:
@@ -147,6 +148,38 @@ def run_batch(request: RunRequest, listener: Listener) -> RunResult:
         return RunResult(code, videos, problems, up_to_date=up_to_date)
     return _outcome(request, results, videos, problems, keys, code, up_to_date,
                     listener)  # fmt: skip
+
+
+def check_lengths(settings: dict[str, Any]) -> None:
+    """Refuse lengths that leave no clip possible once the segment preset fills in
+    what is not set (each section alone is checked by the config's validation)."""
+    from reelmake.stages.highlights import SelectOptions
+    from reelmake.stages.segments import SegmentOptions
+
+    band = SegmentOptions.from_config(settings)
+    chosen = SelectOptions.from_config(settings)
+    longest = f"the longest candidate ({band.max_seconds:g} s, preset "
+    longest += f"{settings['segments']['preset']})"
+    shortest = f"the shortest candidate ({band.min_seconds:g} s, preset "
+    shortest += f"{settings['segments']['preset']})"
+    if band.min_seconds > band.max_seconds:
+        raise ReelmakeError(
+            f"configuration: segments.min_seconds ({band.min_seconds:g}) is above "
+            f"{longest}, so there would be no candidate; set segments.max_seconds "
+            "too, or choose another preset"
+        )
+    if chosen.min_seconds > band.max_seconds:
+        raise ReelmakeError(
+            f"configuration: highlights.min_seconds ({chosen.min_seconds:g}) is above "
+            f"{longest}, so no clip could be selected; lower it, or raise "
+            "segments.max_seconds"
+        )
+    if chosen.max_seconds < band.min_seconds:
+        raise ReelmakeError(
+            f"configuration: highlights.max_seconds ({chosen.max_seconds:g}) is below "
+            f"{shortest}, so no clip could be selected; raise it, or lower "
+            "segments.min_seconds"
+        )
 
 
 def _repaired(
