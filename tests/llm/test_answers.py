@@ -2,6 +2,7 @@
 asked again up to ``max_attempts``, then ``on_failure`` applies in one line, and it
 is never stored (so a later run asks again)."""
 
+import json
 import logging
 import sqlite3
 from pathlib import Path
@@ -15,7 +16,7 @@ from reelmake.stages.scores.llm import OpenAIScorer
 from reelmake.stages.scores.picks import TranscriptScorer, plan_chunks, sentences_of
 from reelmake.stages.scores.store import Answers
 from reelmake.stages.segments import load_candidates
-from tests.conftest import server_requests
+from tests.conftest import reelmake, results_of, rules_run, server_requests
 from tests.llm.test_picks import talk
 
 pytestmark = pytest.mark.llm
@@ -128,3 +129,43 @@ def test_passages_of_the_wrong_shape_fail_as_loudly_and_are_not_stored(
         scorer.score(found, audio)
     assert scorer.usage.failed_requests == 2 == _asked(server)
     assert _stored(tmp_path) == 0
+
+
+@pytest.mark.workflow
+def test_a_run_that_fell_back_says_so_and_the_next_run_asks_again(
+    llm_server, tmp_path: Path, speech_video: Path
+) -> None:
+    server = llm_server("noshape", bad=3)
+    (tmp_path / "config.yaml").write_text(
+        "scores:\n  backend: openai\n  openai:\n    model: test-model\n"
+        f"    base_url: {server.base_url}\n"
+        f"    answer_cache: {tmp_path / 'answers.sqlite'}\n"
+        "    on_failure: heuristic\n    max_attempts: 3\n"
+        "segments:\n  min_seconds: 3\n  max_seconds: 12\n"
+    )
+    run = reelmake("run", speech_video, "--until", "scores", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    warnings = [x for x in run.stderr.splitlines() if x.startswith("warning:")]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(f"warning: {speech_video}: ")
+    assert "candidates scored offline" in warnings[0]
+    assert "(last problem: no list of picks)" in warnings[0]
+    (scores,) = results_of(tmp_path).glob("*/scores/scores.json")
+    data = json.loads(scores.read_text())
+    assert {s["backend"] for s in data["scores"]} == {"heuristic (fallback)"}
+    assert data["llm_usage"]["failed_requests"] == 3
+    (status,) = json.loads(reelmake("status", "--json", cwd=tmp_path).stdout)
+    assert status["ai_scoring"]["fallbacks"] == data["scored_count"]
+    assert _stored(tmp_path) == 0
+
+    again = reelmake("run", speech_video, "--until", "scores", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert (
+        "were scored offline when the language model gave no valid answer; "
+        "asking the model again" in again.stderr
+    )
+    assert "score_segments" in rules_run(again.stderr)
+    assert "scored offline" not in again.stderr.replace("were scored offline", "")
+    data = json.loads(scores.read_text())
+    assert "heuristic (fallback)" not in {s["backend"] for s in data["scores"]}
+    assert _asked(server) == 4 and _stored(tmp_path) == 1
