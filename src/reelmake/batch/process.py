@@ -137,7 +137,14 @@ def run_snakemake(
             # signals come through this process, which passes them on.
             start_new_session=True,
         )
-        with _Watched(proc) as group:
+        try:
+            watched = _Watched(proc)
+        except BaseException:
+            # No watchdog (or Ctrl-C before it started): nothing may outlive us.
+            Group.of(proc.pid).kill()
+            proc.wait()
+            raise
+        with watched as group:
             return _supervise(proc, group, tick, stop if stop is not None else Stop())
     finally:
         if out is not None:

@@ -264,7 +264,7 @@ class Verifier:
             path, _, stamp = todo[rel]
             if problem:
                 damaged[str(path)] = problem
-                self.memo.pop(rel, None)
+                self.changed |= self.memo.pop(rel, None) is not None
                 continue
             self.memo[rel] = {"stamp": stamp, "lag": lag}
             self.changed = True
