@@ -13,6 +13,8 @@ be told to misbehave:
     invalid     items out of range or missing for the first --bad requests
                 (transcript chunks: a pick beyond the last sentence, one reversed)
     long        transcript chunks: one pick of the whole chunk, always
+    noshape     valid JSON of the wrong shape (no list of picks, items or clips) for
+                the first --bad requests
     broken      always 500
 
 A request is a batch of passages (JSON after "Passages:"), a transcript chunk
@@ -187,6 +189,8 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                     }
                 )
             finish = "stop"
+            if mode == "noshape":
+                content = json.dumps({"answer": "Here are my picks.", "count": 2})
             if mode == "malformed":
                 content = "Sure! Here are the scores: items are good"
             elif mode == "truncated":

@@ -2,18 +2,24 @@
 
 For each kill point (a rule and a signal), a fresh folder runs the demo talk, the run is
 interrupted as soon as that rule starts, and ``reelmake run`` is repeated until it
-succeeds. A point survives when no job that had finished before the kill runs again and
-the final results equal those of an uninterrupted run (timestamps and tool versions
-aside).
+succeeds. A point survives when no process of the interrupted run is left 10 s after
+it ended, no job that had finished before the kill runs again and the final results
+equal those of an uninterrupted run (timestamps and tool versions aside). The seconds
+lost are those of the interrupted run and its reruns beyond the uninterrupted run's.
 
-    python -m tests.soak                  # every rule x every signal (30 points)
-    python -m tests.soak --points 6       # the first points of that list
+Signals: ``kill -9`` of the reelmake process alone, ``kill -9 all`` of it and every
+process of its run at once (a machine that loses power, say), ``SIGTERM`` and
+``Ctrl-C`` (SIGINT to reelmake, as a terminal sends it).
+
+    python -m tests.soak                  # every rule x every signal (40 points)
+    python -m tests.soak --points 8       # the first points of that list
     python -m tests.soak --signal Ctrl-C  # the points of one signal
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -23,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +40,9 @@ RULES = (
     "write_clip_metadata",
     "write_metadata", "stage_state",
 )  # fmt: skip
-SIGNALS = ("kill -9", "SIGTERM", "Ctrl-C")
+SIGNALS = ("kill -9", "SIGTERM", "Ctrl-C", "kill -9 all")
+# Every process of one point's runs carries this in its environment.
+MARK = "REELMAKE_SOAK_POINT"
 _JOB = re.compile(
     r"^(?:local)?(?:rule|checkpoint) (\w+):\n(.*?)^\s+jobid: (\d+)$", re.M | re.S
 )
@@ -53,15 +62,18 @@ class Point:
     equal: bool = False
     reruns: int = 0
     differences: tuple[str, ...] = ()
+    left: int = 0  # processes of the interrupted run alive 10 s after it ended
+    lost_s: float = 0.0  # seconds beyond an uninterrupted run
 
     @property
     def survived(self) -> bool:
-        return self.killed and not self.repeated and self.equal
+        return self.killed and not self.left and not self.repeated and self.equal
 
 
 def all_points() -> list[tuple[str, str]]:
     """Every rule with every signal, ordered so that a prefix covers many of both."""
-    return [(r, SIGNALS[(i + j) % 3]) for j in range(3) for i, r in enumerate(RULES)]
+    n = len(SIGNALS)
+    return [(r, SIGNALS[(i + j) % n]) for j in range(n) for i, r in enumerate(RULES)]
 
 
 def _default_sigint() -> None:
@@ -70,10 +82,11 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _cli(*args: str, cwd: Path, **kw: Any) -> subprocess.Popen[bytes]:
+def _cli(*args: str, cwd: Path, mark: str = "", **kw: Any) -> subprocess.Popen[bytes]:
     """``reelmake ARGS``; a run shows Snakemake's own output (``--verbose``), which
-    says when each job starts and which files it finished."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    says when each job starts and which files it finished; ``mark`` goes into the
+    environment of every process of the run."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", MARK: mark}
     verbose = ["--verbose"] if args[:1] == ("run",) else []
     return subprocess.Popen(
         [sys.executable, "-m", "reelmake.cli", *args, *verbose],
@@ -136,35 +149,82 @@ def _without_source_path(path: Path, results: Path) -> str:
     return text
 
 
+def _marked(mark: str) -> list[int]:
+    """Running processes whose environment carries ``MARK=mark``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if (
+                entry.name.isdigit()
+                and f"{MARK}={mark}".encode()
+                in (entry / "environ").read_bytes().split(b"\0")
+                and (entry / "cmdline").read_bytes()
+            ):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _left_after(mark: str, seconds: float) -> int:
+    """Processes of a run still alive ``seconds`` after it ended (then stopped)."""
+    deadline = time.monotonic() + seconds
+    while _marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = _marked(mark)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return len(left)
+
+
+def _interrupt(proc: subprocess.Popen[bytes], sig: str, mark: str) -> None:
+    if sig == "kill -9":
+        os.killpg(proc.pid, signal.SIGKILL)  # reelmake's own group: it alone
+    elif sig == "kill -9 all":
+        for pid in [proc.pid, *_marked(mark)]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    elif sig == "SIGTERM":
+        proc.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(proc.pid, signal.SIGINT)
+
+
 def run_point(
-    video: Path, rule: str, sig: str, reference: dict[str, object], config: str = ""
+    video: Path,
+    rule: str,
+    sig: str,
+    reference: dict[str, object],
+    config: str = "",
+    reference_s: float = 0.0,
 ) -> Point:
     """Interrupt a run at ``rule`` with ``sig``, resume it, and compare the results
-    with ``reference`` (made with the same ``config.yaml``, when given)."""
+    with ``reference`` (made with the same ``config.yaml``, when given, in
+    ``reference_s`` seconds)."""
     point = Point(rule, sig)
+    mark = uuid.uuid4().hex
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         work = Path(tmp)
         shutil.copy(video, work / video.name)
         if config:
             (work / "config.yaml").write_text(config)
         log_path = work / "first.log"
+        start = time.monotonic()
         with open(log_path, "wb") as log:
             proc = _cli("run", video.name, cwd=work, stdout=log, stderr=log,
-                        start_new_session=True)  # fmt: skip
+                        start_new_session=True, mark=mark)  # fmt: skip
             pattern = re.compile(rf"^(?:local)?(?:rule|checkpoint) {rule}:", re.M)
             deadline = time.monotonic() + 300
             while proc.poll() is None and time.monotonic() < deadline:
                 if pattern.search(log_path.read_text(errors="replace")):
-                    if sig == "kill -9":
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    elif sig == "SIGTERM":
-                        proc.send_signal(signal.SIGTERM)
-                    else:
-                        os.killpg(proc.pid, signal.SIGINT)
+                    _interrupt(proc, sig, mark)
                     point.killed = True
                     break
                 time.sleep(0.02)
             proc.wait(timeout=600)
+        spent = time.monotonic() - start
+        point.left = _left_after(mark, 10.0)
         # A run that still finished everything was not interrupted at all.
         point.killed = point.killed and proc.returncode != 0
         first = log_path.read_text(errors="replace")
@@ -172,6 +232,7 @@ def run_point(
         point.finished_before = len(finished)
         done_files = set().union(*(outs for _, outs in finished.values()))
         rerun_log = ""
+        start = time.monotonic()
         for attempt in range(1, 4):
             rerun = _cli("run", video.name, cwd=work, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)  # fmt: skip
@@ -180,6 +241,7 @@ def run_point(
             point.reruns = attempt
             if rerun.returncode == 0:
                 break
+        point.lost_s = round(spent + time.monotonic() - start - reference_s, 1)
         again = job_outputs(rerun_log, finished_only=False)
         point.rerun_jobs = len(again)
         point.repeated = tuple(
@@ -218,23 +280,29 @@ def main(argv: list[str] | None = None) -> int:
         if proc.wait() != 0:
             print("the uninterrupted reference run failed", file=sys.stderr)
             return 1
-        print(f"reference run: {time.monotonic() - start:.1f} s")
+        reference_s = time.monotonic() - start
+        print(f"reference run: {reference_s:.1f} s")
         reference = snapshot(ref / "results")
         points = []
-        print(f"{'rule':<22}{'signal':<9}{'done before':>12}{'rerun jobs':>11}"
-              f"{'reruns':>7}  result")  # fmt: skip
+        print(f"{'rule':<22}{'signal':<12}{'done before':>12}{'rerun jobs':>11}"
+              f"{'reruns':>7}{'lost s':>8}  result")  # fmt: skip
         for rule, sig in chosen[: args.points]:
-            p = run_point(video, rule, sig, reference)
+            p = run_point(video, rule, sig, reference, reference_s=reference_s)
             points.append(p)
             verdict = "survived" if p.survived else (
                 "not killed (finished first)" if not p.killed
-                else f"FAILED repeated={list(p.repeated)} differs={list(p.differences)}"
+                else f"FAILED left={p.left} repeated={list(p.repeated)} "
+                f"differs={list(p.differences)}"
             )  # fmt: skip
-            print(f"{rule:<22}{sig:<9}{p.finished_before:>12}{p.rerun_jobs:>11}"
-                  f"{p.reruns:>7}  {verdict}", flush=True)  # fmt: skip
+            print(f"{rule:<22}{sig:<12}{p.finished_before:>12}{p.rerun_jobs:>11}"
+                  f"{p.reruns:>7}{p.lost_s:>8.1f}  {verdict}", flush=True)  # fmt: skip
     killed = [p for p in points if p.killed]
     survived = [p for p in killed if p.survived]
-    print(f"kill points tried: {len(killed)}, survived: {len(survived)}")
+    lost = sum(p.lost_s for p in killed)
+    mean = lost / len(killed) if killed else 0.0
+    print(f"kill points tried: {len(killed)}, survived: {len(survived)}, seconds "
+          f"lost: {lost:.0f} in all, {mean:.1f} per point (reference run "
+          f"{reference_s:.1f} s)")  # fmt: skip
     return 0 if len(survived) == len(killed) == len(points) else 1
 
 

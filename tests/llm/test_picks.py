@@ -47,10 +47,11 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
 
 
-def talk(folder: Path, golden: range = range(0)) -> tuple[Path, Path]:
-    """candidates.json and audio.wav of about ten minutes of speech; the sentences
-    in ``golden`` say "golden" (the test server's marker of a highlight)."""
-    texts = [t for p in DEMO_SCRIPT * 7 for t in re.split(r"(?<=[.?!])\s+", p)
+def talk(folder: Path, golden: range = range(0), repeats: int = 7) -> tuple[Path, Path]:
+    """candidates.json and audio.wav of about ten minutes of speech (the demo's
+    script ``repeats`` times); the sentences in ``golden`` say "golden" (the test
+    server's marker of a highlight)."""
+    texts = [t for p in DEMO_SCRIPT * repeats for t in re.split(r"(?<=[.?!])\s+", p)
              if len(t.split()) > 2]  # fmt: skip
     texts = [t[:-1] + " golden" + t[-1] if i in golden else t
              for i, t in enumerate(texts)]  # fmt: skip

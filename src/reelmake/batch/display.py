@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from reelmake.batch.process import run_snakemake
+from reelmake.batch.process import Stop, run_snakemake
 from reelmake.pipeline import discovery, registry
 
 # What a video is doing while a job of each rule runs.
@@ -71,8 +71,16 @@ class VideoLine:
     failures: list[str] = field(default_factory=list)
     heard: str = ""  # "53.9 of 109.4 s" while transcribing
     ended: bool = False  # the run is over
+    interrupted: bool = False  # a stop signal came: its jobs' ends are no failures
 
     def text(self, results: Path) -> str:
+        if self.interrupted and self.running and not self.ended:
+            jobs = " and ".join(
+                dict.fromkeys(DOING.get(r, r) for r in self.running.values())
+            )
+            return f"{self.name}: stopping once {jobs} ends, {self.done} job(s) done"
+        if self.interrupted:
+            return f"{self.name}: interrupted, {self.done} job(s) done and kept"
         if self.failures:
             return f"{self.name}: failed in {', '.join(self.failures)}"
         return f"{self.activity(results)}, {self.done} job(s) done"
@@ -113,8 +121,10 @@ class Display:
         events: Path,
         stream: TextIO,
         terminal: bool,
+        stop: Stop | None = None,
     ) -> None:
         self.results = results
+        self.stop = stop or Stop()
         self.feed = EventFeed(events)
         self.stream = stream
         self.terminal = terminal
@@ -196,6 +206,7 @@ class Display:
             self._apply(event)
         for line in self.lines.values():
             self._hearing(line)
+            line.interrupted = bool(self.stop.signals)
         texts = {h: line.text(self.results) for h, line in self.lines.items()}
         if self.terminal:
             self._redraw([*texts.values(), self._jobs()])
@@ -253,6 +264,7 @@ class LiveOutput:
         self.logger_args: list[str] = []
         self.env = env
         self.up_to_date = False
+        self.stop = Stop()
         if live:
             return
         logs = results / discovery.STATE_DIR / "logs"
@@ -270,17 +282,19 @@ class LiveOutput:
             events,
             sys.stdout,
             terminal=sys.stdout.isatty(),
+            stop=self.stop,
         )
 
     def run(self, workdir: Path, smk_args: list[str]) -> int:
         if self.display is None:
-            return run_snakemake(workdir, smk_args, env=self.env)
+            return run_snakemake(workdir, smk_args, env=self.env, stop=self.stop)
         return run_snakemake(
             workdir,
             smk_args + self.logger_args,
             tick=self.display.tick,
             log=self.log,
             env=self.env,
+            stop=self.stop,
         )
 
     def finish(self) -> None:

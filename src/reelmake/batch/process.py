@@ -8,6 +8,7 @@ command-line feature apply unchanged; the package itself never imports it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -16,9 +17,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from reelmake.batch.lock import note_group
+from reelmake.batch.tree import DONE, Group
 from reelmake.core import config
 
 # Snakemake's own variable for its between-workflow cache folder.
@@ -77,23 +80,30 @@ def executor_args(profile_dir: Path | None) -> list[str]:
     return ["--slurm-status-command", "squeue"]
 
 
-def _has_children(pid: int) -> bool:
-    """Whether any process has ``pid`` as its parent (Linux /proc)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields and int(fields[1]) == pid:
-            return True
-    return False
-
-
-# After a forwarded stop signal, Snakemake finishes its running jobs and exits. Its
-# signal handler can deadlock on its own scheduler lock (seen with 9.27.1 when the
-# signal lands while a finished job is post-processed); once it has no job running
-# for this long, it is stuck and is killed. The next run resumes as after any crash.
+# After a forwarded stop signal, Snakemake stops its jobs (Ctrl-C) or lets the running
+# ones finish (SIGTERM) and exits. Its signal handler can deadlock on its own
+# scheduler lock (seen with 9.27.1 when the signal lands while a finished job is
+# post-processed); once it alone is left of its group for this long, it is stuck and
+# is killed. The next run resumes as after any crash.
 STUCK_AFTER_SIGNAL_S = 15.0
+
+
+@dataclass
+class Stop:
+    """The signals that stopped a run (Ctrl-C, ``kill -INT``, ``kill -TERM``), in
+    the order they came."""
+
+    signals: list[int] = field(default_factory=list)
+
+    @property
+    def name(self) -> str | None:
+        """The first signal's name (SIGINT for Ctrl-C), None when none came."""
+        return signal.Signals(self.signals[0]).name if self.signals else None
+
+    @property
+    def code(self) -> int:
+        """The exit status of a command stopped this way: 128 + the signal."""
+        return 128 + self.signals[0] if self.signals else 0
 
 
 def run_snakemake(
@@ -102,40 +112,103 @@ def run_snakemake(
     tick: Callable[[], None] | None = None,
     log: Path | None = None,
     env: dict[str, str] | None = None,
+    stop: Stop | None = None,
 ) -> int:
-    """Run Snakemake and pass SIGTERM and Ctrl-C on to it, then wait for it to stop.
+    """Run Snakemake in a process group of its own that dies with this process,
+    pass stop signals on to it, then wait for it to stop.
 
     ``tick`` is called about twice a second while it runs (progress reports); with
     ``log``, everything Snakemake prints goes to that file instead of the console;
-    ``env``: its environment (default: this process's).
+    ``env``: its environment (default: this process's); ``stop`` hears the signals
+    that stopped it.
     """
     out = None
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         out = open(log, "ab")  # noqa: SIM115 - closed below, after the process ends
     try:
-        return _supervise(
-            subprocess.Popen(
-                snakemake_command(workdir, args),
-                stdout=out,
-                stderr=subprocess.STDOUT if out is not None else None,
-                env=env,
-            ),
-            tick,
+        proc = subprocess.Popen(
+            snakemake_command(workdir, args),
+            stdout=out,
+            stderr=subprocess.STDOUT if out is not None else None,
+            env=env,
+            # Its own group: a signal reaches Snakemake and every job at once, and
+            # the group can be killed whole; its own session: the terminal's
+            # signals come through this process, which passes them on.
+            start_new_session=True,
         )
+        try:
+            watched = _Watched(proc)
+        except BaseException:
+            # No watchdog (or Ctrl-C before it started): nothing may outlive us.
+            Group.of(proc.pid).kill()
+            proc.wait()
+            raise
+        with watched as group:
+            return _supervise(proc, group, tick, stop if stop is not None else Stop())
     finally:
         if out is not None:
             out.close()
 
 
-def _supervise(proc: subprocess.Popen[bytes], tick: Callable[[], None] | None) -> int:
+class _Watched:
+    """A watchdog that kills Snakemake's group if this process dies before it says
+    the run is over (see :mod:`reelmake.batch.tree`); the group is recorded in the
+    run lock."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.group = Group.of(proc.pid)
+        read, self._write = os.pipe()
+        try:
+            self.watchdog = subprocess.Popen(
+                [sys.executable, "-m", "reelmake.batch.tree", str(self.group.leader),
+                 str(self.group.started), str(read)],
+                pass_fds=(read,), start_new_session=True, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        finally:
+            os.close(read)
+        note_group(self.group)
+
+    def __enter__(self) -> Group:
+        return self.group
+
+    def __exit__(self, *exc: object) -> None:
+        # Whatever Snakemake left running (it was killed, or a job did not stop)
+        # goes with it: nothing of a run outlives the run.
+        self.group.kill()
+        with contextlib.suppress(OSError):
+            os.write(self._write, DONE)
+        os.close(self._write)
+        self.watchdog.wait()
+
+
+def _supervise(
+    proc: subprocess.Popen[bytes],
+    group: Group,
+    tick: Callable[[], None] | None,
+    stop: Stop,
+) -> int:
     signalled: list[float] = []
 
     def forward(signum: int, _frame: object) -> None:
+        """Ctrl-C stops every job at once (as a terminal would, had Snakemake its
+        own); SIGTERM lets Snakemake finish its running jobs first, and a second
+        signal stops them too."""
+        stop.signals.append(signum)
         signalled.append(time.monotonic())
-        proc.send_signal(signum)
+        target = (
+            signal.SIGINT
+            if signum == signal.SIGINT or len(stop.signals) > 1
+            else signum
+        )
+        with contextlib.suppress(ProcessLookupError):
+            if target == signal.SIGINT:
+                os.killpg(group.leader, signal.SIGINT)
+            else:
+                proc.send_signal(target)
 
-    old = signal.signal(signal.SIGTERM, forward)
+    old = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         while True:
             try:
@@ -143,11 +216,7 @@ def _supervise(proc: subprocess.Popen[bytes], tick: Callable[[], None] | None) -
             except subprocess.TimeoutExpired:
                 if tick is not None:
                     tick()
-            except KeyboardInterrupt:
-                # The terminal sent SIGINT to Snakemake too; let it clean up.
-                signalled.append(time.monotonic())
-                continue
-            if signalled and _has_children(proc.pid):
+            if signalled and len(group.members()) > 1:
                 signalled[-1] = time.monotonic()
             elif signalled and time.monotonic() - signalled[-1] > STUCK_AFTER_SIGNAL_S:
                 print(
@@ -155,9 +224,10 @@ def _supervise(proc: subprocess.Popen[bytes], tick: Callable[[], None] | None) -
                     "(the next run resumes)",
                     file=sys.stderr,
                 )
-                proc.kill()
+                group.kill()
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def forget_records(workdir: Path, files: Sequence[Path]) -> None:
@@ -177,7 +247,8 @@ def release_stale_snakemake_lock(workdir: Path) -> bool:
     """Unlock a working folder whose Snakemake lock outlived its run.
 
     Only called while holding :class:`RunLock`, which proves that no other reelmake run
-    is alive in this folder, so any lock found here was left by a killed run.
+    is alive in this folder, and no process of an interrupted one, so any lock found
+    here was left by a killed run.
     """
     locks = workdir / ".snakemake" / "locks"
     if not locks.is_dir() or not any(locks.iterdir()):

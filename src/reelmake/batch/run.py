@@ -9,6 +9,8 @@ a :class:`RunRequest`, prints what it is told, and prints the :class:`RunResult`
 from __future__ import annotations
 
 import os
+import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ from reelmake.batch.display import LiveOutput
 from reelmake.batch.lock import lock
 from reelmake.batch.process import (
     SHARED_CACHE_ENV,
+    Stop,
     cancel_orphaned_slurm_jobs,
     profile_args,
     release_stale_snakemake_lock,
@@ -67,6 +70,8 @@ class RunResult:
     not_done: int = 0
     # Snakemake had nothing to do: every result was up to date.
     up_to_date: bool = False
+    # The signal that stopped the run (SIGINT for Ctrl-C), None when none did.
+    interrupted: str | None = None
 
 
 class Listener(Protocol):
@@ -84,6 +89,10 @@ class Listener(Protocol):
     def planned(self, batch: plan.BatchPlan) -> None: ...
 
 
+# Below this much free space, a failed job is taken to have failed for it.
+LOW_SPACE = 64 * 1024 * 1024
+
+
 def results_of(workdir: Path) -> Path:
     return workdir / "results"
 
@@ -97,6 +106,7 @@ def run_batch(request: RunRequest, listener: Listener) -> RunResult:
     settings, configs = user.settings, user.files
     for note in user.notes:
         listener.warning(note)
+    check_lengths(settings)
     if request.until:
         registry.stage(request.until, listed=True)  # an unknown name stops here
     if plan.asks_model(settings, request.until) and not request.dry_run:
@@ -146,13 +156,46 @@ def run_batch(request: RunRequest, listener: Listener) -> RunResult:
         )
         _clear_leftovers(workdir, request.dry_run, listener)
         keys = {v.hash: _file_key(v.path) for v in videos}
-        code, up_to_date = _run(
+        began = time.time()
+        code, up_to_date, stop, log = _run(
             request, workdir, results, videos, configs, forced, listener
         )
     if request.dry_run:
         return RunResult(code, videos, problems, up_to_date=up_to_date)
-    return _outcome(request, results, videos, problems, keys, code, up_to_date,
-                    listener)  # fmt: skip
+    ran = Ran(code, up_to_date, stop, began, log)
+    return _outcome(request, results, videos, problems, keys, ran, listener)
+
+
+def check_lengths(settings: dict[str, Any]) -> None:
+    """Refuse lengths that leave no clip possible once the segment preset fills in
+    what is not set (each section alone is checked by the config's validation)."""
+    from reelmake.stages.highlights import SelectOptions
+    from reelmake.stages.segments import SegmentOptions
+
+    band = SegmentOptions.from_config(settings)
+    chosen = SelectOptions.from_config(settings)
+    longest = f"the longest candidate ({band.max_seconds:g} s, preset "
+    longest += f"{settings['segments']['preset']})"
+    shortest = f"the shortest candidate ({band.min_seconds:g} s, preset "
+    shortest += f"{settings['segments']['preset']})"
+    if band.min_seconds > band.max_seconds:
+        raise ReelmakeError(
+            f"configuration: segments.min_seconds ({band.min_seconds:g}) is above "
+            f"{longest}, so there would be no candidate; set segments.max_seconds "
+            "too, or choose another preset"
+        )
+    if chosen.min_seconds > band.max_seconds:
+        raise ReelmakeError(
+            f"configuration: highlights.min_seconds ({chosen.min_seconds:g}) is above "
+            f"{longest}, so no clip could be selected; lower it, or raise "
+            "segments.max_seconds"
+        )
+    if chosen.max_seconds < band.min_seconds:
+        raise ReelmakeError(
+            f"configuration: highlights.max_seconds ({chosen.max_seconds:g}) is below "
+            f"{shortest}, so no clip could be selected; raise it, or lower "
+            "segments.min_seconds"
+        )
 
 
 def _repaired(
@@ -183,17 +226,28 @@ def _clear_leftovers(workdir: Path, dry_run: bool, listener: Listener) -> None:
             listener.note(line)
 
 
+@dataclass(frozen=True)
+class Ran:
+    """How Snakemake's part of a run went."""
+
+    code: int
+    up_to_date: bool
+    stop: Stop
+    began: float  # time.time() as it started
+    log: Path | None  # Snakemake's own output, unless it went to the console
+
+
 def _outcome(
     request: RunRequest,
     results: Path,
     videos: list[discovery.Video],
     problems: list[discovery.Problem],
     keys: dict[str, FileKey | None],
-    code: int,
-    up_to_date: bool,
+    ran: Ran,
     listener: Listener,
 ) -> RunResult:
-    """After Snakemake: videos that changed meanwhile, failures, the batch table."""
+    """After Snakemake: videos that changed meanwhile, failures, what the jobs had
+    to say, the batch table."""
     changed = changed_during_run(videos, keys)
     for problem in changed:
         listener.error(str(problem))
@@ -201,16 +255,70 @@ def _outcome(
     # Not done, whatever its files say: the summary lists it with its problem.
     gone = {p.path for p in changed}
     videos = [v for v in videos if str(v.path) not in gone]
-    rows = summary.rows(results, videos)
+    stopped = ran.stop.name
+    rows = summary.rows(results, videos, interrupted=stopped)
     for row in rows:
         if row.status == "failed":
-            named = row.error if row.video in row.error else f"{row.video}: {row.error}"
-            listener.error(named)
-    target = summary.write_summary(results, videos, problems)
+            folder = results / row.video_hash
+            listener.error(_named(row.video, _with_disk(row.error, folder)))
+    if ran.code and not stopped and not any(r.status == "failed" for r in rows):
+        # No job failed, so no job's log says why: Snakemake itself stopped.
+        where = f" (its log: {ran.log})" if ran.log else ""
+        listener.error(_with_disk(
+            f"the workflow stopped with exit status {ran.code} before its jobs "
+            f"were done{where}", results,
+        ))  # fmt: skip
+    for video in videos:
+        for line in summary.notices(results, video.hash, ran.began):
+            listener.warning(_named(str(video.path), line))
+    for row in rows:
+        if row.status == "done" and row.clips == 0 and request.until is None:
+            reason = summary.no_clips_reason(results, row.video_hash)
+            listener.warning(_named(row.video, f"no clips: {reason}"))
+    target = summary.write_summary(results, videos, problems, stopped)
     not_done = _not_done(rows, request.until)
+    code = ran.code
     if problems or not_done:
         code = 1
-    return RunResult(code, videos, problems, rows, target, not_done, up_to_date)
+    if stopped:
+        code = ran.stop.code
+    return RunResult(code, videos, problems, rows, target, not_done, ran.up_to_date,
+                     stopped)  # fmt: skip
+
+
+def _named(video: str, line: str) -> str:
+    """A line about a video starts with the video, unless it names it already."""
+    return line if video in line else f"{video}: {line}"
+
+
+# A path a tool names as the file it could not write ("...: No space left on device").
+_NO_SPACE_AT = re.compile(r"(/[^\s'\"]+?):? No space left on device")
+
+
+def _with_disk(error: str, folder: Path) -> str:
+    """A failure on a full disk says so, with the folder and its free space (a
+    tool's last words may not): the folder of the file it names, else the fullest
+    of the folders the video's stages write to (``folder``: the video's)."""
+    named = _NO_SPACE_AT.search(error)
+    if named:
+        where = Path(named.group(1)).parent
+    else:
+        written = {folder} | {
+            (folder / path).parent
+            for s in registry.REGISTRY
+            for path in registry.globs(s)
+        }
+        space = {d: store.free_space(d) for d in written if d.is_dir()}
+        where = min(space, key=lambda d: space[d] or 0, default=folder)
+    free = store.free_space(where)
+    said = named is not None or "disk full" in error or "No space left" in error
+    if free is None or (free >= LOW_SPACE and not said):
+        return error
+    advice = "" if "free some space" in error else ": free some space and run again"
+    return (
+        f"{error}; the disk holding {where} has only {store.size_text(free)} free"
+        + (advice)
+    )
 
 
 def _not_done(rows: Sequence[summary.Row], until: str | None) -> int:
@@ -235,9 +343,9 @@ def _run(
     configs: Sequence[Path],
     forced: list[str] | None,
     listener: Listener,
-) -> tuple[int, bool]:
-    """Run Snakemake for the batch; its exit status, and whether it had nothing to
-    do."""
+) -> tuple[int, bool, Stop, Path | None]:
+    """Run Snakemake for the batch; its exit status, whether it had nothing to do,
+    the signals that stopped it and its log."""
     run: dict[str, Any] = {"rescore": request.rescore}
     smk_args = ["--cores", str(request.cores), *request.snakemake]
     shared = request.shared_cache or os.environ.get(SHARED_CACHE_ENV)
@@ -273,7 +381,8 @@ def _run(
         live.finish()
     finally:
         extra.unlink(missing_ok=True)
-    return code, live.up_to_date
+    # A Snakemake that ran no job and failed had something to do: it could not.
+    return code, live.up_to_date and code == 0, live.stop, live.log
 
 
 def _run_until(
@@ -297,7 +406,7 @@ def _run_until(
 
     # Targets go before --configfile, which takes every word after it.
     code = live.run(workdir, targets(videos) + smk_args)
-    if not any(registry.stage(n).per_clip for n in names):
+    if live.stop.signals or not any(registry.stage(n).per_clip for n in names):
         return code
     selected = [v for v in videos if registry.clip_names(results / v.hash) is not None]
     if not selected:

@@ -62,7 +62,8 @@ def repair(
     warnings = []
     state = state or compute_state(results, video_hash)
     for s in registry.LISTED:
-        error = state[s.key].get("error", "")
+        entry = state[s.key]
+        error = entry.get("error", "")
         if error.startswith("unreadable"):
             for path in stage_files(folder, [s]):
                 if path.name != registry.STATE_FILE:
@@ -70,6 +71,16 @@ def repair(
             warnings.append(
                 f"{folder}: {s.name} output is damaged ({error}); rebuilding"
             )
+        # Only the damaged file goes: its own job makes it again, and the jobs
+        # after it follow.
+        for path, why in entry.get("damaged", {}).items():
+            Path(path).unlink(missing_ok=True)
+            warnings.append(
+                f"{path}: damaged ({why}); the {s.name} stage makes it again"
+            )
+        if entry.get("fallbacks"):
+            warnings += _retry_fallbacks(folder, entry["fallbacks"])
+    warnings += _realign(folder, state)
     summary = folder / registry.STATE_FILE
     if summary.exists():
         try:
@@ -78,6 +89,42 @@ def repair(
             summary.unlink()
             warnings.append(f"{summary}: damaged stage state; rebuilding it")
     return warnings
+
+
+def _retry_fallbacks(folder: Path, count: int) -> list[str]:
+    """Scores the language model never gave are asked for again: the offline
+    scores that stood in for them go, with the stage's result."""
+    scores = registry.path("scores", "scores", folder)
+    scores.unlink(missing_ok=True)
+    return [
+        f"{folder}: {count} candidate(s) were scored offline when the language "
+        "model gave no valid answer; asking the model again"
+    ]
+
+
+def _realign(folder: Path, state: dict[str, Any]) -> list[str]:
+    """Clips whose sound is out of step with the transcript's audio: an audio track
+    extracted before timestamps were kept (lost packets shortened it) is extracted
+    again, and every stage after it runs again; otherwise each clip is named."""
+    from reelmake.stages.audio import timestamps_kept
+
+    lags: dict[str, float] = state[registry.stage("clips").key].get("misaligned", {})
+    if not lags:
+        return []
+    wav = registry.path("audio", "audio", folder)
+    worst = max(lags.values(), key=abs)
+    if wav.is_file() and not timestamps_kept(wav):
+        wav.unlink()
+        return [
+            f"{wav}: its sound is up to {worst:+.2f} s out of step with the picture "
+            f"in {len(lags)} clip(s) (it was extracted without the source's "
+            "timestamps); extracting it again, and the stages after it run again"
+        ]
+    return [
+        f"{clip}: its sound is {lag:+.2f} s out of step with the words its captions "
+        "were timed on"
+        for clip, lag in lags.items()
+    ]
 
 
 def remove(paths: Iterable[Path]) -> int:
@@ -109,6 +156,29 @@ def folder_size(folder: Path) -> int:
         for name in files:
             total += (Path(root) / name).lstat().st_size
     return total
+
+
+def free_space(path: Path) -> int | None:
+    """Bytes free on the disk that holds ``path`` (or would: its nearest existing
+    folder); None when that cannot be told."""
+    for folder in (path, *path.parents):
+        if folder.exists():
+            try:
+                return shutil.disk_usage(folder).free
+            except OSError:
+                return None
+    return None
+
+
+def size_text(size: float) -> str:
+    """A byte count for people: 0 bytes, 12.5 kB, 3.2 GB."""
+    if size < 1000:
+        return f"{size:.0f} bytes"
+    for unit in ("kB", "MB", "GB", "TB"):
+        size /= 1000
+        if size < 1000 or unit == "TB":
+            break
+    return f"{size:.1f} {unit}"
 
 
 def touch_used(results: Path, video_hash: str) -> None:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from reelmake.core import fileio
+from reelmake.core.errors import NOTICE
 from reelmake.pipeline import registry
 from reelmake.pipeline.discovery import Problem, Video
 from reelmake.pipeline.state import compute_state
@@ -94,12 +95,16 @@ def _best_score(folder: Path) -> float | None:
         return None
 
 
-def video_row(results: Path, video: Video) -> Row:
+def video_row(results: Path, video: Video, interrupted: str | None = None) -> Row:
+    """A video's row; ``interrupted``: the signal that stopped the run, whose
+    killed jobs are no failures (the video is pending: the next run resumes it)."""
     state = compute_state(results, video.hash)
     folder = results / video.hash
     error = ""
     status = "done" if state["completed"] else "pending"
-    if not state["completed"]:
+    if not state["completed"] and interrupted:
+        error = f"interrupted ({interrupted}); run again to resume"
+    elif not state["completed"]:
         for s in registry.LISTED:
             if not state[s.key]["completed"]:
                 found = next(
@@ -135,19 +140,25 @@ def refused_row(problem: Problem) -> Row:
 
 
 def rows(
-    results: Path, videos: Sequence[Video], problems: Sequence[Problem] = ()
+    results: Path,
+    videos: Sequence[Video],
+    problems: Sequence[Problem] = (),
+    interrupted: str | None = None,
 ) -> list[Row]:
-    return [video_row(results, v) for v in videos] + [refused_row(p) for p in problems]
+    return [video_row(results, v, interrupted) for v in videos] + [
+        refused_row(p) for p in problems
+    ]
 
 
 def write_summary(
     results: str | os.PathLike[str],
     videos: Sequence[Video],
     problems: Sequence[Problem] = (),
+    interrupted: str | None = None,
 ) -> Path:
     """Write ``results/summary.tsv`` for this batch; returns its path."""
     results = Path(results)
-    table = rows(results, videos, problems)
+    table = rows(results, videos, problems, interrupted)
     out = io.StringIO()
     fields = list(Row.__dataclass_fields__)
     writer = csv.DictWriter(out, fieldnames=fields, delimiter="\t", lineterminator="\n")
@@ -163,3 +174,59 @@ def write_summary(
 def read_summary(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def notices(results: Path, video_hash: str, since: float) -> list[str]:
+    """The lines a video's jobs wrote for the console (see
+    :data:`reelmake.core.errors.NOTICE`) in the logs written since ``since`` (a
+    time stamp): those of the jobs of this run."""
+    marker = f" WARNING {NOTICE}: "
+    found: list[str] = []
+    for log in sorted((results / video_hash / "logs").rglob("*.log")):
+        try:
+            if log.stat().st_mtime < since:
+                continue
+            text = log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found += [line.split(marker, 1)[1] for line in text.splitlines()
+                  if marker in line]  # fmt: skip
+    return found
+
+
+def no_clips_reason(results: Path, video_hash: str) -> str:
+    """Why a finished video has no clip, in words a person can act on."""
+    folder = results / video_hash
+    try:
+        transcript = fileio.read_json(registry.path("transcript", "transcript", folder))
+        segments = fileio.read_json(registry.path("segments", "candidates", folder))
+        chosen = fileio.read_json(registry.path("highlights", "highlights", folder))
+        scores = fileio.read_json(registry.path("scores", "scores", folder))
+    except (OSError, ValueError):
+        return "its results could not be read"
+    seconds = float(transcript.get("duration") or 0.0)
+    if not transcript.get("word_count"):
+        return (
+            f"no speech was heard in its {seconds:.1f} s (the transcript has no "
+            "words): clips are cut around what is said"
+        )
+    band = segments.get("params", {})
+    if not segments.get("candidate_count"):
+        return (
+            f"no passage of its speech ({transcript['word_count']} words in "
+            f"{seconds:.1f} s) fits the clip length band of "
+            f"{band.get('min_seconds', 0):g}-{band.get('max_seconds', 0):g} s; "
+            "choose a shorter segments.preset or segments.min_seconds"
+        )
+    threshold = chosen.get("params", {}).get("threshold")
+    best = max((float(x["overall"]) for x in scores.get("scores", [])), default=0.0)
+    if threshold is not None and best < float(threshold):
+        return (
+            f"no candidate scored at or above highlights.threshold {threshold:g} "
+            f"(the best of {segments['candidate_count']} scored {best:.1f}); "
+            "lower the threshold to keep some"
+        )
+    return (
+        f"none of its {segments['candidate_count']} candidates could be selected "
+        "with highlights' lengths and gaps"
+    )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
+from reelmake.batch import store
 from reelmake.batch.process import SHARED_CACHE_ENV
 from reelmake.cli.estimate import cmd_estimate
 from reelmake.cli.manage import cmd_clean, cmd_gc, cmd_hash, cmd_status
@@ -209,15 +212,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reelmake: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        cause = environment_error(exc)
+        if cause is None:
+            raise_as_bug()
+            return 70
+        print(f"error: {cause}", file=sys.stderr)
+        return 2
     except Exception:  # a bug: say so, with everything needed to report it
-        traceback.print_exc()
-        print(
-            f"reelmake {_version()}: this is a bug in reelmake, not a mistake of "
-            "yours; please report it with the lines above",
-            file=sys.stderr,
-        )
+        raise_as_bug()
         return 70
     return code
+
+
+def raise_as_bug() -> None:
+    """Print the exception being handled as a bug, with what is needed to report
+    it."""
+    traceback.print_exc()
+    print(
+        f"reelmake {_version()}: this is a bug in reelmake, not a mistake of "
+        "yours; please report it with the lines above",
+        file=sys.stderr,
+    )
+
+
+def environment_error(exc: OSError) -> str | None:
+    """One line naming the folder and the cause, for a file system that refuses
+    to be written (read-only, not ours, full); None for anything else."""
+    where = Path(exc.filename) if exc.filename else Path.cwd()
+    if exc.errno == errno.EROFS:
+        return (
+            f"{where}: the file system is read-only; run where results can be "
+            "written (--directory DIR)"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"{where}: permission denied; make that folder writable, or run where "
+            "results can be written (--directory DIR)"
+        )
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        free = store.free_space(where)
+        left = f" ({store.size_text(free)} free)" if free is not None else ""
+        return f"{where}: the disk is full{left}; free some space and run again"
+    return None
 
 
 if __name__ == "__main__":

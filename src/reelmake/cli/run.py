@@ -140,6 +140,9 @@ def print_result(result: run.RunResult, results: Path) -> None:
         print(f"all videos: {shown(results / registry.BATCH_REPORT, here)}")
     total = len(result.rows) + len(result.problems)
     print(f"summary: {done} of {total} video(s) done; {result.summary_file}")
+    if result.interrupted:
+        print_interrupted(result)
+        return
     bad = len(result.problems) + result.not_done
     if bad:
         print(
@@ -182,6 +185,25 @@ def with_link_problems(
     if result.summary_file is not None:
         summary.write_summary(results, result.videos, result.problems)
     return result
+
+
+# How a person says each stop signal.
+SIGNAL_WORDS = {"SIGINT": "Ctrl-C (SIGINT)", "SIGTERM": "SIGTERM"}
+
+
+def print_interrupted(result: run.RunResult) -> None:
+    """What an interrupted run kept, and how to go on."""
+    kept = [
+        f"{Path(r.video).name} up to {r.last_stage or 'nothing'}"
+        for r in result.rows
+        if r.status != "done"
+    ]
+    what = f"; finished stages are kept ({', '.join(kept)})" if kept else ""
+    how = SIGNAL_WORDS.get(result.interrupted or "", result.interrupted)
+    print(
+        f"reelmake: interrupted by {how}{what}; run the same command again to resume",
+        file=sys.stderr,
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

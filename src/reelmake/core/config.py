@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -118,12 +119,74 @@ def validate(
     config: dict[str, Any], schema: dict[str, Any], source: str = "config"
 ) -> dict[str, Any]:
     """Fill defaults into ``config`` in place; raise one line for the first error."""
+    # A NaN passes every bound of the schema (all comparisons with it are false).
+    for where, value in _not_finite(config):
+        raise ReelmakeError(
+            f"{source}: {where}: {value} is not a number; "
+            f"give {_allowed(schema, where)}"
+        )
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.path))
     if errors:
         error = errors[0]
         where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ReelmakeError(f"{source}: {where}: {error.message}")
+    _check_order(config, source)
     return config
+
+
+# Settings whose first value may not exceed the second when both are given: the
+# other way round no clip can satisfy both, and a run would end with none.
+ORDERED = (
+    ("segments", "min_seconds", "max_seconds"),
+    ("highlights", "min_seconds", "max_seconds"),
+)
+
+
+def _not_finite(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """Every NaN or infinite number in a config, by its dotted key."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield where or "(top level)", yaml.safe_dump(value).split("\n")[0]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _not_finite(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _not_finite(item, f"{where}.{i}")
+
+
+def _allowed(schema: Mapping[str, Any], where: str) -> str:
+    """What a key takes, from its schema: "a number from 0 to 10"."""
+    node: Any = schema
+    for key in where.split("."):
+        node = (
+            (node.get("properties") or {}).get(key) if isinstance(node, dict) else None
+        )
+    if not isinstance(node, dict):
+        return "a finite number"
+    low = node.get("minimum", node.get("exclusiveMinimum"))
+    high = node.get("maximum", node.get("exclusiveMaximum"))
+    if low is not None and high is not None:
+        return f"a number from {low} to {high}"
+    if low is not None:
+        return (
+            f"a number above {low}"
+            if "exclusiveMinimum" in node
+            else (f"a number of at least {low}")
+        )
+    return "a finite number" + (" or null" if "null" in node.get("type", ()) else "")
+
+
+def _check_order(config: Mapping[str, Any], source: str) -> None:
+    for section, low, high in ORDERED:
+        values = config.get(section)
+        if not isinstance(values, Mapping):
+            continue
+        a, b = values.get(low), values.get(high)
+        if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
+            raise ReelmakeError(
+                f"{source}: {section}.{low} ({a:g}) is above {section}.{high} "
+                f"({b:g}): no clip can be both; lower {low} or raise {high}"
+            )
 
 
 def load(path: Path) -> dict[str, Any]:

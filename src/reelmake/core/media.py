@@ -7,7 +7,9 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from reelmake.core.errors import ReelmakeError
 
@@ -169,3 +171,171 @@ def wav_duration(path: str | os.PathLike[str]) -> float:
 
     with wave.open(str(path), "rb") as wav:
         return wav.getnframes() / float(wav.getframerate())
+
+
+# -- verifying media that a stage made ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a media file should hold, as its plan says: its ``duration`` (seconds,
+    within ``tolerance``), its picture size and its kinds of ``streams``. ``None``
+    checks nothing of that kind."""
+
+    duration: float | None = None
+    width: int | None = None
+    height: int | None = None
+    streams: tuple[str, ...] = ("video", "audio")
+    tolerance: float = 0.25
+
+    @classmethod
+    def of_plan(cls, plan: Mapping[str, Any]) -> Expected:
+        """From a clip's edit plan: ``{"duration": ..., "output": {"width": ...,
+        "height": ...}}``."""
+        output = plan.get("output") or {}
+        return cls(
+            duration=float(plan["duration"]),
+            width=output.get("width"),
+            height=output.get("height"),
+        )
+
+
+# ffmpeg's errors are one a line; a damaged file can have thousands.
+_ERRORS_SHOWN = 1
+
+
+def check_media(
+    path: str | os.PathLike[str], expected: Expected, decode: bool = True
+) -> str:
+    """Why a media file is not what ``expected`` says, in a few words ("" when it
+    is): empty, unreadable, a missing stream, another size or length, or errors when
+    it is read through (``decode``: every frame decoded, else every packet read,
+    which finds a cut-off file but not one overwritten inside a frame)."""
+    size = os.path.getsize(path)
+    if size == 0:
+        return "empty (0 bytes)"
+    probed = subprocess.run(
+        [tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format",
+         "-show_streams", "--", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if probed.returncode != 0:
+        reason = first_line(probed.stderr).replace(f"{path}: ", "")
+        return f"unreadable ({reason})"
+    data = json.loads(probed.stdout or "{}")
+    problem = _against(data, expected)
+    if problem:
+        return problem
+    return _read_through(path, decode)
+
+
+def _against(data: Mapping[str, Any], expected: Expected) -> str:
+    """What the probe of a file says against its plan."""
+    streams = data.get("streams", [])
+    kinds = {s.get("codec_type") for s in streams}
+    missing = [k for k in expected.streams if k not in kinds]
+    if missing:
+        return f"has no {' or '.join(missing)} stream"
+    video: Mapping[str, Any] = next(
+        (s for s in streams if s.get("codec_type") == "video"), {}
+    )
+    want = (expected.width, expected.height)
+    got = (video.get("width"), video.get("height"))
+    if None not in want and got != want:
+        return f"is {got[0]}x{got[1]}, not {want[0]}x{want[1]}"
+    try:
+        duration = float(data.get("format", {}).get("duration", 0))
+    except ValueError:
+        duration = 0.0
+    if expected.duration is not None and not (
+        abs(duration - expected.duration) <= expected.tolerance
+    ):
+        return f"lasts {duration:.2f} s, not {expected.duration:.2f} s"
+    return ""
+
+
+def _read_through(path: str | os.PathLike[str], decode: bool) -> str:
+    codec = [] if decode else ["-c", "copy"]
+    done = subprocess.run(
+        [tool("ffmpeg"), "-nostdin", "-hide_banner", "-v", "error", "-i", str(path),
+         "-map", "0", *codec, "-f", "null", "-"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    errors = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    if done.returncode == 0 and not errors:
+        return ""
+    cut = any("partial file" in line for line in errors)
+    what = "cut off before its end" if cut else "damaged inside"
+    first = errors[0].split("] ", 1)[-1] if errors else f"exit {done.returncode}"
+    return f"{what} ({len(errors)} error(s) reading it, first: {first})"
+
+
+# Envelopes are compared at this many frames a second; lags of up to this many
+# seconds are looked for.
+_ENVELOPE_RATE = 100
+_MAX_LAG = 3.0
+
+
+def audio_lag(
+    clip: str | os.PathLike[str],
+    wav: str | os.PathLike[str],
+    start: float,
+    length: float | None = None,
+) -> float | None:
+    """How many seconds early ``wav`` has the sound of ``clip``, cut from the source
+    at ``start`` (negative: late), from their loudness over time, judged on the
+    clip's first ``length`` seconds (all of it when None); None when that has too
+    little variation in loudness to tell (silence, a tone).
+
+    A clip is cut by the source's timestamps and its words are timed on the WAV: a
+    lag means its captions, and where it starts and ends, miss the speech.
+    """
+    import wave
+
+    import numpy as np
+
+    decoded = subprocess.run(
+        [tool("ffmpeg"), "-nostdin", "-v", "error", "-i", str(clip), "-map", "0:a:0",
+         *(["-t", f"{length:.3f}"] if length is not None else []),
+         "-ac", "1", "-ar", "16000", "-f", "s16le", "-"],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    if decoded.returncode != 0 or not decoded.stdout:
+        return None
+    ours = np.frombuffer(decoded.stdout, dtype="<i2")
+    with wave.open(str(wav), "rb") as fh:
+        rate = fh.getframerate()
+        first = max(0, round((start - _MAX_LAG) * rate))
+        fh.setpos(min(first, fh.getnframes()))
+        length = round((len(ours) / 16000 + 2 * _MAX_LAG) * rate)
+        raw = fh.readframes(length)
+        width = fh.getsampwidth()
+    if width != 2:
+        return None
+    theirs = np.frombuffer(raw, dtype="<i2")
+    a = _envelope(ours, 16000)
+    b = _envelope(theirs, rate)
+    if len(a) < _ENVELOPE_RATE or a.std() < 1e-3 * (a.mean() + 1e-9) or len(b) < len(a):
+        return None
+    offset = (start - first / rate) * _ENVELOPE_RATE  # where the clip should lie in b
+    best, best_lag = -2.0, None
+    for shift in range(len(b) - len(a) + 1):
+        window = b[shift : shift + len(a)]
+        if window.std() == 0:
+            continue
+        score = float(np.corrcoef(a, window)[0, 1])
+        if score > best:
+            best, best_lag = score, shift
+    if best_lag is None or best < 0.5:
+        return None
+    return round((offset - best_lag) / _ENVELOPE_RATE, 2)
+
+
+def _envelope(samples: Any, rate: int) -> Any:
+    """Log loudness of every 1/_ENVELOPE_RATE s."""
+    import numpy as np
+
+    hop = rate // _ENVELOPE_RATE
+    count = len(samples) // hop
+    frames = samples[: count * hop].astype(np.float64).reshape(count, hop)
+    return np.log1p(np.sqrt((frames**2).mean(axis=1)))

@@ -266,6 +266,8 @@ REGISTRY: tuple[Stage, ...] = (
                 outputs={
                     "video": Out("clips/{clip}.mp4", report="Clips", caption="clip"),
                 },
+                # The hash of the clip as rendered: a clip changed since is damaged.
+                side={"digest": "clips/{clip}.digest"},
                 options="clips.render:RenderOptions",
                 per="clip",
                 threads="clips.threads",

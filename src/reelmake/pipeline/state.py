@@ -9,15 +9,19 @@ cache API and the reports compute the same thing live.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import csv
 import datetime as dt
+import json
 import os
 import wave
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reelmake.core import config, fileio
-from reelmake.pipeline import registry
+from reelmake.core import config, fileio, hashing, media
+from reelmake.pipeline import discovery, registry
 from reelmake.pipeline.contract import Stage, resolve
 from reelmake.pipeline.discovery import source_link
 
@@ -72,6 +76,7 @@ def compute_state(
     newest = 0.0
     unbroken = True
     clips = registry.clip_names(folder)
+    verified = Verifier(results, video_hash)
     for s in registry.LISTED:
         paths = registry.results_of(s, folder, clips or ())
         entry: dict[str, Any] = {"stage": s.name, "completed": False}
@@ -84,6 +89,8 @@ def compute_state(
                 entry["completed"] = True
             except UNREADABLE as exc:
                 entry["error"] = f"unreadable output, will be rebuilt ({exc})"
+            if entry["completed"]:
+                entry.update(verified.check(s, paths, clips or ()))
         elif any(p.exists() for p in paths.values()):
             entry["error"] = "some outputs are missing"
         if entry["completed"]:
@@ -93,6 +100,7 @@ def compute_state(
         else:
             unbroken = False
         state[s.key] = entry
+    verified.save()
     _count_high_quality(state, _threshold(folder))
     state["completed"] = unbroken
     if newest:
@@ -143,3 +151,214 @@ def prune_clips(folder: Path) -> list[Path]:
                     path.unlink()
                     removed.append(path)
     return removed
+
+
+# -- what a finished stage's files are held against -----------------------------------
+
+# A clip whose sound lies further than this from the words its captions were timed on
+# is out of step with its transcript.
+ALIGNMENT_TOLERANCE_S = 0.2
+# Where each video's verified files are remembered, under the results folder.
+VERIFIED_DIR = "verified"
+
+
+def _file_key(path: Path) -> list[int]:
+    """What changes whenever a file's bytes may have: any write or rename changes
+    its ctime, which no program can set back."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+class Verifier:
+    """Checks the files of finished stages that their summaries cannot see through:
+    clips (a probe against their plan, then every frame decoded, then their sound
+    against the transcript's audio), tables (their row count) and the WAV (its
+    length against its size). A file that passed is remembered by its size, times
+    and inode, so it is checked once per version, not on every look."""
+
+    def __init__(self, results: Path, video_hash: str) -> None:
+        self.folder = results / video_hash
+        self.memo_path = (
+            results / discovery.STATE_DIR / VERIFIED_DIR / f"{video_hash}.json"
+        )
+        try:
+            self.memo: dict[str, Any] = json.loads(self.memo_path.read_text())
+        except (OSError, ValueError):
+            self.memo = {}
+        self.changed = False
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        # Only a cache of checks: when it cannot be written they run again.
+        with contextlib.suppress(OSError):
+            fileio.write_json(self.memo_path, self.memo)
+
+    def check(
+        self, s: Stage, paths: Mapping[str, Path], clips: Sequence[str]
+    ) -> dict[str, Any]:
+        """What to add to a completed stage's block: ``damaged`` files (by path,
+        with why) make it not completed; ``misaligned`` clips (by path, with their
+        lag in seconds) and ``fallbacks`` (candidates the model never scored) are
+        noted."""
+        out: dict[str, Any] = {}
+        damaged: dict[str, str] = {}
+        media_files = {k: p for k, p in paths.items() if p.suffix == ".mp4"}
+        if media_files:
+            damaged, lags = self._clips(media_files)
+            if lags:
+                out["misaligned"] = lags
+        for path in paths.values():
+            if path.suffix == ".csv":
+                problem = _table_problem(path, len(clips))
+            elif path.suffix == ".wav":
+                problem = _wav_problem(path)
+            else:
+                continue
+            if problem:
+                damaged[str(path)] = problem
+        if s.name == "scores":
+            fallbacks = _fallbacks(paths["scores"])
+            if fallbacks:
+                out["fallbacks"] = fallbacks
+        if damaged:
+            out.update(completed=False, damaged=damaged)
+            first = next(iter(damaged.items()))
+            more = f" and {len(damaged) - 1} more" if len(damaged) > 1 else ""
+            out["error"] = f"damaged: {Path(first[0]).name} {first[1]}{more}"
+        return out
+
+    def _clips(
+        self, files: Mapping[str, Path]
+    ) -> tuple[dict[str, str], dict[str, float]]:
+        """Damaged clips and misaligned ones, by path; each clip file is read
+        through at most once per version, several at a time."""
+        wav = registry.path("audio", "audio", self.folder)
+        todo = {}
+        damaged: dict[str, str] = {}
+        lags: dict[str, float] = {}
+        for key, path in files.items():
+            clip = key.partition(":")[2]
+            rel = str(path.relative_to(self.folder))
+            try:
+                stamp = [_file_key(path), _file_key(wav) if wav.is_file() else None]
+            except OSError as exc:
+                damaged[str(path)] = f"unreadable ({exc.strerror})"
+                continue
+            seen = self.memo.get(rel)
+            if seen is not None and seen.get("stamp") == stamp:
+                if seen.get("lag") is not None:
+                    lags[str(path)] = seen["lag"]
+                continue
+            todo[rel] = (path, clip, stamp)
+        if not todo:
+            return damaged, lags
+        workers = min(len(todo), os.cpu_count() or 1)
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            checks = {
+                rel: pool.submit(self._clip, path, clip, wav)
+                for rel, (path, clip, _) in todo.items()
+            }
+            found = {rel: future.result() for rel, future in checks.items()}
+        for rel, (problem, lag) in found.items():
+            path, _, stamp = todo[rel]
+            if problem:
+                damaged[str(path)] = problem
+                self.changed |= self.memo.pop(rel, None) is not None
+                continue
+            self.memo[rel] = {"stamp": stamp, "lag": lag}
+            self.changed = True
+            if lag is not None:
+                lags[str(path)] = lag
+        return damaged, lags
+
+    def _clip(self, path: Path, clip: str, wav: Path) -> tuple[str, float | None]:
+        """Why a clip is damaged ("" when it is not), and how far its sound lies
+        from the transcript's (None when in step or when that cannot be told)."""
+        plan = clip_plan(self.folder, clip)
+        if plan is None:
+            return "", None  # no selection names it: pruned by the state's writer
+        expected, start, length = plan
+        problem = media.check_media(path, expected) or _digest_problem(
+            path, self.folder / registry.stage("clips").side["digest"].format(clip=clip)
+        )
+        if problem or not wav.is_file():
+            return problem, None
+        lag = media.audio_lag(path, wav, start, length)
+        if lag is None or abs(lag) <= ALIGNMENT_TOLERANCE_S:
+            return "", None
+        return "", lag
+
+
+def clip_plan(
+    folder: Path, clip: str
+) -> tuple[media.Expected, float, float | None] | None:
+    """What a clip should be, where its first stretch starts in the source and how
+    long that stretch lasts (None: the whole clip is one): from its edit plan when
+    the clip stage writes one, else from its span in the selection. A trimmed clip's
+    sound follows the source only until its first cut."""
+    described = folder / registry.stage("highlights").side["description"].format(
+        clip=clip
+    )
+    try:
+        span = fileio.read_json(described)
+        start, end = float(span["start"]), float(span["end"])
+    except (*UNREADABLE, AttributeError):
+        return None
+    plans = [o.path for o in registry.stage("clips").outputs.values()
+             if o.path.endswith(".plan.json")]  # fmt: skip
+    if plans:
+        try:
+            plan = fileio.read_json(folder / plans[0].format(clip=clip))
+            (first, last), *_ = plan["ranges"]
+            length = float(last) - float(first)
+            return media.Expected.of_plan(plan), float(first), length
+        except (*UNREADABLE, AttributeError, KeyError, TypeError, ValueError):
+            pass  # the clip's own damage: its cut runs again with its plan
+    return media.Expected(duration=end - start), start, None
+
+
+def _digest_problem(path: Path, digest: Path) -> str:
+    """A clip whose bytes are not those its render wrote was changed since (a clip
+    overwritten inside can still decode without an error)."""
+    try:
+        made = digest.read_text().strip()
+    except OSError:
+        return ""  # rendered before digests were kept: the other checks hold
+    if made and hashing.hash_file(path) != made:
+        return "changed since it was rendered (its bytes are not those written)"
+    return ""
+
+
+def _table_problem(path: Path, clips: int) -> str:
+    """A table must hold its header and a row per clip."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            rows = sum(1 for _ in reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return f"unreadable ({exc})"
+    if header is None:
+        return "is empty"
+    if rows != clips:
+        return f"has {rows} row(s) for {clips} clip(s)"
+    return ""
+
+
+def _wav_problem(path: Path) -> str:
+    """A WAV whose header counts more sound than the file holds was cut off."""
+    with wave.open(str(path), "rb") as fh:
+        needed = fh.getnframes() * fh.getsampwidth() * fh.getnchannels()
+    if needed > path.stat().st_size:
+        return f"cut off ({path.stat().st_size} bytes hold less than its {needed})"
+    return ""
+
+
+def _fallbacks(scores: Path) -> int:
+    """Candidates a language model never scored (given the offline score)."""
+    try:
+        usage = fileio.read_json(scores).get("llm_usage") or {}
+        return int(usage.get("fallbacks", 0))
+    except (*UNREADABLE, AttributeError):
+        return 0

@@ -7,7 +7,7 @@ A clip is named by what it is, not by its rank: its span (:func:`clip_key`); how
 picture looks is the clips stage's settings, which re-cut it when they change. Beside
 ``highlights.json`` the selection keeps one small description per clip
 (``highlights/clips/<clip>.json``), rewritten only when it changes, and each
-``cut_clip`` job reads only its own: a changed threshold or top-k cuts only the clips
+``render_clip`` job reads only its own: a changed threshold or top-k cuts only the clips
 that did not exist before. The readable, ranked name
 ("01-the-best-clip") is ``Highlight.ranked``.
 """

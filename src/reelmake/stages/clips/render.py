@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelmake.core import config, fileio
+from reelmake.core import config, fileio, hashing
 from reelmake.core.errors import ReelmakeError
 from reelmake.core.media import tool
 from reelmake.core.options import Options
@@ -265,11 +265,25 @@ def render_clip(
     plan: str | os.PathLike[str],
     video: str | os.PathLike[str],
     options: RenderOptions,
+    digest: str | None = None,
 ) -> dict[str, Any]:
-    """Render the clip its ``plan`` describes to ``video``."""
+    """Render the clip its ``plan`` describes to ``video``; ``digest`` (its clip
+    left open) records the hash of the bytes written, so that a clip changed
+    afterwards is found damaged."""
     made = load_plan(plan)
-    if _smart_cut(source, made, video, options):
-        return made
+    if not _smart_cut(source, made, video, options):
+        _encode(source, made, video, options)
+    if digest is not None:
+        fileio.write_text(digest.format(clip=made["clip"]), hashing.hash_file(video))
+    return made
+
+
+def _encode(
+    source: str | os.PathLike[str],
+    made: dict[str, Any],
+    video: str | os.PathLike[str],
+    options: RenderOptions,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp, fileio.atomic_path(video) as out:
         folder = Path(tmp)
         graph = filter_graph(made, folder)
@@ -282,4 +296,3 @@ def render_clip(
                 f"{os.path.realpath(source)}: rendering clip {made['clip']} failed "
                 f"(ffmpeg: {result.stderr.strip().splitlines()[-1:]})"
             )
-    return made

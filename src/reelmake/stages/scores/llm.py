@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reelmake.core.errors import ReelmakeError
+from reelmake.core.errors import ReelmakeError, notice
 from reelmake.stages.scores.common import SUBSCORES, LLMOptions, Score
 from reelmake.stages.scores.heuristic import HeuristicScorer
 from reelmake.stages.scores.store import Answers
@@ -199,16 +199,30 @@ def preflight(options: LLMOptions) -> None:
 
 @dataclass
 class Usage:
+    """What a scoring asked and got. A failed request is one that brought no answer
+    or an answer that does not satisfy its schema; ``fallbacks``: candidates scored
+    offline because the model gave no valid answer for them; ``problem``: what was
+    wrong with the last failed request."""
+
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_answers: int = 0
     failed_requests: int = 0
     fallbacks: int = 0
+    problem: str = ""
 
     def add(self, other: Usage) -> None:
         for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            if name == "problem":
+                self.problem = other.problem or self.problem
+            else:
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def failed(self, problem: str) -> None:
+        """Count a request whose answer was missing or invalid."""
+        self.failed_requests += 1
+        self.problem = problem
 
 
 def _response_format(options: LLMOptions, schema: dict[str, Any]) -> Any:
@@ -326,10 +340,14 @@ class OpenAIScorer:
                 self.options.max_tokens_per_item * len(batch) + 64,
             )
         except ValueError as exc:
-            return {}, Usage(requests=1, failed_requests=1), str(exc)
+            usage = Usage(requests=1)
+            usage.failed(str(exc))
+            return {}, usage, str(exc)
         got: dict[str, ItemAnswer] = {}
         problem = ""
         items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            problem = "no list of items"
         for raw in items if isinstance(items, list) else []:
             try:
                 item = ItemAnswer.model_validate(raw)
@@ -340,6 +358,10 @@ class OpenAIScorer:
                 got[local[item.id].id] = item
         if len(got) < len(batch) and not problem:
             problem = f"{len(batch) - len(got)} of {len(batch)} passages unanswered"
+        if problem:
+            # The answer breaks its schema: a failed request, whose valid items
+            # are still answers of their own passages.
+            usage.failed(problem)
         return got, usage, problem
 
     def score(self, candidates: Sequence[Candidate], audio: Path) -> list[Score]:
@@ -351,8 +373,9 @@ class OpenAIScorer:
             # An explicit re-score reads nothing from the store (and refills it).
             for c in [] if self.answers.refresh else candidates:
                 cached = store.get(keys[c.id])
-                if cached is not None:
-                    answers[c.id] = ItemAnswer.model_validate(cached)
+                with contextlib.suppress(ValidationError):
+                    if cached is not None:
+                        answers[c.id] = ItemAnswer.model_validate(cached)
             self.usage.cached_answers = len(answers)
             todo = [c for c in candidates if c.id not in answers]
             if todo:
@@ -394,6 +417,14 @@ class OpenAIScorer:
                 f"attempts (last problem: {problem}); set score.openai.on_failure: "
                 "heuristic to fall back for those"
             )
+        if todo:
+            notice().warning(
+                "%d of %d candidates scored offline: %s gave no valid answer for them "
+                "after %d attempts (last problem: %s); they are marked 'heuristic "
+                "(fallback)' and the next run asks again",
+                len(todo), len(candidates), _where(options), options.max_attempts,
+                problem,
+            )  # fmt: skip
         fallback = (
             {s.id: s for s in HeuristicScorer().score(todo, audio)} if todo else {}
         )
@@ -476,7 +507,7 @@ def clip_copies(
             }
             out: dict[str, dict[str, Any] | None] = {}
             for text, key in keys.items():
-                out[text] = store.get(key)
+                out[text] = _valid_copy(store.get(key))
             usage.cached_answers = sum(v is not None for v in out.values())
             missing = [t for t in dict.fromkeys(texts) if out[t] is None]
             client = make_client(options) if missing else None
@@ -491,7 +522,9 @@ def clip_copies(
                                      copy_batch_schema(len(local)),
                                      120 * len(local) + 64)  # fmt: skip
                 except ValueError as exc:
-                    usage.add(Usage(requests=1, failed_requests=1))
+                    failed = Usage(requests=1)
+                    failed.failed(str(exc))
+                    usage.add(failed)
                     log.warning("clip texts from the model: %s", exc)
                     continue
                 usage.add(used)
@@ -507,10 +540,20 @@ def clip_copies(
                 missing = [t for t in missing if out[t] is None]
                 if not missing:
                     break
+                usage.failed(f"{len(missing)} clip texts without a valid answer")
                 log.warning("%d clip texts without a usable answer", len(missing))
         finally:
             store.close()
     return out, usage
+
+
+def _valid_copy(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored clip text, when it still satisfies its schema (else it is asked
+    again)."""
+    try:
+        return CopyAnswer.model_validate(stored).model_dump() if stored else None
+    except ValidationError:
+        return None
 
 
 def clip_copy(

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from reelmake.core.errors import ReelmakeError
+from reelmake.core.errors import ReelmakeError, notice
 from reelmake.stages.scores.common import SUBSCORES, LLMOptions, Score
 from reelmake.stages.scores.heuristic import HeuristicScorer
 from reelmake.stages.scores.llm import (
@@ -39,7 +39,7 @@ from reelmake.stages.scores.llm import (
     make_client,
 )
 from reelmake.stages.scores.passage import Around
-from reelmake.stages.scores.store import Answers
+from reelmake.stages.scores.store import Answers, AnswerStore
 from reelmake.stages.segments import Candidate, Sentence
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,9 @@ Answer with JSON only: {"picks": [...]}."""
 TOKENS_PER_PICK = 90
 # Characters per token, for budgets and estimates (English text, roughly).
 CHARS_PER_TOKEN = 4
+# Marks an answer stored once it satisfied its schema (older versions of this module
+# also stored the empty answer left of one without a list of picks).
+CHECKED = "checked"
 # A candidate the model did not pick scores this share of its offline score, so it
 # stays below picked ones (and the default threshold) but keeps its order.
 UNPICKED_SHARE = 0.4
@@ -215,11 +218,10 @@ class TranscriptScorer:
     def _ask_chunk(
         self, client: Any, chunk: Chunk
     ) -> tuple[list[PickAnswer] | None, Usage]:
-        """Ask until every pick is valid; the valid ones of the last answer after
-        ``max_attempts``; None when no answer came at all."""
+        """Ask until an answer satisfies its schema (every pick valid); None when
+        none did after ``max_attempts``: a half-valid answer is a failed request,
+        never taken nor stored."""
         usage = Usage()
-        kept: list[PickAnswer] | None = None
-        problem = ""
         for attempt in range(1, self.options.max_attempts + 1):
             try:
                 data, used = ask(
@@ -228,19 +230,36 @@ class TranscriptScorer:
                     self.options.max_picks * TOKENS_PER_PICK + 64,
                 )  # fmt: skip
             except ValueError as exc:
-                usage.add(Usage(requests=1, failed_requests=1))
-                problem = str(exc)
+                usage.add(Usage(requests=1))
+                usage.failed(str(exc))
                 continue
             usage.add(used)
             kept, problem = check_picks(data, chunk)
             if not problem:
                 return kept, usage
+            usage.failed(problem)
             log.warning("sentences %d-%d, attempt %d: %s", chunk.first + 1,
                         chunk.last + 1, attempt, problem)  # fmt: skip
-        if kept is None:
-            log.warning("sentences %d-%d: no answer (%s)", chunk.first + 1,
-                        chunk.last + 1, problem)  # fmt: skip
-        return kept, usage
+        log.warning("sentences %d-%d: no valid answer after %d attempts (%s)",
+                    chunk.first + 1, chunk.last + 1, self.options.max_attempts,
+                    usage.problem)  # fmt: skip
+        return None, usage
+
+    def _cached(self, store: AnswerStore, chunk: Chunk) -> list[PickAnswer] | None:
+        """A chunk's stored picks, when they satisfy the schema. An empty answer
+        stored before answers were checked (an answer without a list of picks was
+        kept as one) is asked again."""
+        if self.answers.refresh:
+            return None
+        stored = store.get(self.key(chunk))
+        if not isinstance(stored, dict) or not isinstance(stored.get("picks"), list):
+            return None
+        if not stored["picks"] and not stored.get(CHECKED):
+            return None
+        try:
+            return [PickAnswer.model_validate(p) for p in stored["picks"]]
+        except ValidationError:
+            return None
 
     def ask_all(self, chunks: Sequence[Chunk]) -> dict[int, list[PickAnswer] | None]:
         """Picks of every chunk, by index: from the store, else asked (and stored as
@@ -250,9 +269,9 @@ class TranscriptScorer:
         out: dict[int, list[PickAnswer] | None] = {}
         try:
             for i, chunk in enumerate(chunks):
-                cached = None if self.answers.refresh else store.get(self.key(chunk))
+                cached = self._cached(store, chunk)
                 if cached is not None:
-                    out[i] = [PickAnswer.model_validate(p) for p in cached["picks"]]
+                    out[i] = cached
             self.usage.cached_answers = len(out)
             todo = [i for i in range(len(chunks)) if i not in out]
             if not todo:
@@ -273,7 +292,8 @@ class TranscriptScorer:
                     if picks is not None:
                         store.put_many(
                             {self.key(chunks[i]): {
-                                "picks": [p.model_dump() for p in picks]}},
+                                "picks": [p.model_dump() for p in picks],
+                                CHECKED: True}},
                             options.model,
                         )  # fmt: skip
         finally:
@@ -295,13 +315,27 @@ class TranscriptScorer:
         chunks = plan_chunks(self.sentences, self.options)
         answers = self.ask_all(chunks)
         failed = [chunks[i] for i, picks in answers.items() if picks is None]
+        answered = [chunks[i] for i, picks in answers.items() if picks is not None]
+        uncovered = {
+            c.id for c in candidates if failed and not self._covered(c, answered)
+        }
         if failed and self.options.on_failure == "fail":
             raise ReelmakeError(
-                f"score.openai: {_where(self.options)} gave no answer for "
+                f"score.openai: {_where(self.options)} gave no valid answer for "
                 f"{len(failed)} of {len(chunks)} transcript chunks after "
-                f"{self.options.max_attempts} attempts; set score.openai.on_failure: "
+                f"{self.options.max_attempts} attempts (last problem: "
+                f"{self.usage.problem}), leaving {len(uncovered)} of "
+                f"{len(candidates)} candidates unscored; set score.openai.on_failure: "
                 "heuristic to use the offline scores there"
             )
+        if failed:
+            notice().warning(
+                "%d of %d candidates scored offline: %s gave no valid answer for %d "
+                "of %d transcript chunks after %d attempts (last problem: %s); they "
+                "are marked 'heuristic (fallback)' and the next run asks again",
+                len(uncovered), len(candidates), _where(self.options), len(failed),
+                len(chunks), self.options.max_attempts, self.usage.problem,
+            )  # fmt: skip
         offline = {
             s.id: s for s in HeuristicScorer(self.contexts).score(candidates, audio)
         }
@@ -315,10 +349,6 @@ class TranscriptScorer:
                     continue
                 if c.id not in picked or picked[c.id][0].overall < pick.overall:
                     picked[c.id] = (pick, c)
-        answered = [chunks[i] for i, picks in answers.items() if picks is not None]
-        uncovered = {
-            c.id for c in candidates if failed and not self._covered(c, answered)
-        }
         self.usage.fallbacks = len(uncovered)
         out = []
         for c in candidates:
@@ -376,7 +406,7 @@ def estimate(
     chunks = plan_chunks(sentences, options)
     store = scorer.answers.open()
     try:
-        todo = [c for c in chunks if store.get(scorer.key(c)) is None]
+        todo = [c for c in chunks if scorer._cached(store, c) is None]
     finally:
         store.close()
     prompt = sum(len(PICKS_PROMPT) + len(c.text) + 20 for c in todo) // CHARS_PER_TOKEN
