@@ -715,7 +715,7 @@ def render(b: Bench) -> None:
     source = next(folder.glob("source.*"))
     audio = folder / "audio" / "audio.wav"
     video_json = folder / "ingest" / "video.json"
-    subjects = folder / "framing" / "subjects.json"
+    subjects = folder / "framing" / "spans" / f"{h['clip']}.json"
 
     def plan(name: str, **clips: Any) -> tuple[Path, float]:
         target = work / f"{name}.plan.json"
@@ -886,6 +886,7 @@ def framing(b: Bench) -> None:
            "floor: the same clip with a fixed centre crop, 2 threads")  # fmt: skip
     # Whether the window holds the one who talks, frame by frame (the talker
     # changes half way; the plan knows the words, so it can switch on the turn).
+    (work / "truth").mkdir()
     _, truth, talker = faces.two_faces(work / "truth", seconds=seconds)
     _, plan = make_clip(video, video_json, work / "speaker", *span, words=inside,
                         subjects=subjects, reframe="face", **plain)  # fmt: skip

@@ -211,8 +211,10 @@ REGISTRY: tuple[Stage, ...] = (
     Stage(
         "framing",
         (
-            # The faces a vertical crop follows; only clips reframed around a face
-            # ask for them.
+            # The faces a vertical crop follows, over one clip's span (read from the
+            # clip's name, not its description: a new title tracks nothing); only
+            # clips reframed around a face ask for them. Kept when the clip leaves
+            # the selection: it comes back without tracking again.
             Step(
                 "track_subjects",
                 "framing:track_subjects",
@@ -222,8 +224,12 @@ REGISTRY: tuple[Stage, ...] = (
                     "video_json": Ref("ingest", "video_json"),
                     "audio": Ref("audio", "audio"),
                 },
-                outputs={"subjects": Out("framing/subjects.json", part=True)},
+                outputs={
+                    "subjects": Out("framing/spans/{clip}.json", part=True, kept=True)
+                },
                 options="framing:TrackOptions",
+                per="clip",
+                wildcards=("clip",),
                 # ffmpeg decodes beside the detector.
                 threads=2,
             ),

@@ -1,13 +1,16 @@
 """Framing: where the subject is, so that a vertical or square crop keeps them in frame.
 
 Two parts with different costs. :func:`track_subjects` (the ``track_subjects`` rule,
-once per video) decodes sampled frames at a small size, finds shot cuts, detects faces,
+once per clip span) decodes sampled frames of the span at a small size, from the
+keyframe before it and with a margin on each side, finds shot cuts, detects faces,
 links them into tracks within each shot and measures how much each face's mouth moves
 and how loud the audio is at every sample. That is evidence only, no decision, so it
-depends on the source and its own settings alone. :func:`plan_crop` (inside each clip's
-cut, milliseconds) decides whom to follow in the clip's span: the one face, or the
-active speaker (mouth movement while the audio is loud), held for a minimum time before
-a switch, along a smoothed path of bounded speed that restarts at every shot cut.
+depends on the source, the span (the clip's name) and its own settings alone: a
+selection that adds a clip tracks only that clip's span, and a clip whose span does not
+change is never tracked again. :func:`plan_crop` (inside each clip's plan,
+milliseconds) decides whom to follow in the clip's span: the one face, or the active
+speaker (mouth movement while the audio is loud), held for a minimum time before a
+switch, along a smoothed path of bounded speed that restarts at every shot cut.
 
 The detector is OpenCV's Haar frontal-face cascade, which ships inside the
 ``opencv-python-headless`` wheel: nothing is downloaded. Faces are searched in the
@@ -22,7 +25,7 @@ import math
 import os
 import subprocess
 import wave
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -68,6 +71,10 @@ class TrackOptions(Options):
     min_track_hits: float = _TRACK["min_track_hits"]
     # PySceneDetect's content threshold for a shot cut.
     cut_threshold: float = _TRACK["cut_threshold"]
+    # Seconds tracked before and after a clip's span: a shot cut or a face that
+    # enters at the span's edge is found, and a track that begins there is long
+    # enough to keep.
+    margin_seconds: float = _TRACK["margin_seconds"]
 
 
 _FRAME = config.defaults("clips")
@@ -118,13 +125,21 @@ def analysis_size(width: int, height: int, analysis_width: int) -> tuple[int, in
 
 
 def frames(
-    source: str | os.PathLike[str], size: tuple[int, int], sample_fps: float
+    source: str | os.PathLike[str],
+    size: tuple[int, int],
+    sample_fps: float,
+    start: float = 0.0,
+    duration: float | None = None,
 ) -> Iterator[np.ndarray]:
-    """BGR frames of ``source`` at ``sample_fps``, scaled to ``size``, decoded once."""
+    """BGR frames of ``source`` at ``sample_fps``, scaled to ``size``, decoded once:
+    from ``start`` (decoding from the keyframe before it) for ``duration`` seconds,
+    or to the end."""
     w, h = size
+    seek = ["-ss", f"{start:.6f}"] if start > 0 else []
+    seek += ["-t", f"{duration:.6f}"] if duration is not None else []
     cmd = [
         tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error",
-        "-i", os.fspath(source), "-map", "0:v:0",
+        *seek, "-i", os.fspath(source), "-map", "0:v:0",
         "-vf", f"fps={sample_fps:g},scale={w}:{h}:flags=area",
         "-pix_fmt", "bgr24", "-f", "rawvideo", "-",
     ]  # fmt: skip
@@ -149,22 +164,27 @@ def frames(
 
 
 def loudness(
-    audio: str | os.PathLike[str], sample_fps: float, count: int
+    audio: str | os.PathLike[str], sample_fps: float, count: int, origin: float = 0.0
 ) -> list[float]:
-    """The audio's level in dBFS around each sample time (-100 for silence)."""
+    """The audio's level in dBFS around each sample time (-100 for silence); sample
+    ``i`` is at ``origin + i / sample_fps``. Only those times' sound is read."""
     with wave.open(os.fspath(audio), "rb") as wav:
         rate = wav.getframerate()
         width = wav.getsampwidth()
-        raw = wav.readframes(wav.getnframes())
         channels = wav.getnchannels()
+        half = rate / sample_fps / 2
+        # The frame the first sample's window begins at (the whole window after it).
+        begin = max(0, int(origin * rate - half))
+        begin = min(begin, wav.getnframes())
+        wav.setpos(begin)
+        raw = wav.readframes(int((count / sample_fps) * rate + 2 * half) + 1)
     if width != 2:
         raise ReelmakeError(f"{audio}: expected 16-bit audio")
     pcm = np.frombuffer(raw, np.int16).astype(np.float32) / 32768.0
     pcm = pcm.reshape(-1, channels).mean(axis=1)
-    half = rate / sample_fps / 2
     out = []
     for i in range(count):
-        centre = i / sample_fps * rate
+        centre = (origin + i / sample_fps) * rate - begin
         part = pcm[max(0, int(centre - half)) : int(centre + half)]
         rms = float(np.sqrt(np.mean(part**2))) if part.size else 0.0
         out.append(round(20 * math.log10(rms), 2) if rms > 1e-5 else -100.0)
@@ -296,8 +316,12 @@ def analyse(
     width: int,
     height: int,
     options: TrackOptions,
+    start: float = 0.0,
+    duration: float | None = None,
 ) -> tuple[list[Track], list[int], int]:
-    """Tracks, the samples at which shots start, and the number of samples."""
+    """Tracks, the samples at which shots start, and the number of samples, of the
+    ``duration`` seconds from ``start`` (the whole video by default); sample ``i``
+    is at ``start + i / sample_fps``."""
     import cv2
     from scenedetect import FrameTimecode
 
@@ -316,7 +340,7 @@ def analyse(
     previous: np.ndarray | None = None
     last_seen: dict[int, tuple[int, list[float]]] = {}  # track id -> (sample, box)
     count = 0
-    for i, frame in enumerate(frames(source, size, fps)):
+    for i, frame in enumerate(frames(source, size, fps, start, duration)):
         count = i + 1
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         cuts = shots.process_frame(FrameTimecode(i, fps), frame)
@@ -410,22 +434,45 @@ def _extend(
     last_seen[t.id] = (i, smooth)
 
 
+def tracked_range(
+    span: tuple[float, float], duration: float | None, options: TrackOptions
+) -> tuple[float, float | None]:
+    """Where tracking of ``span`` starts (on the grid of samples of the whole video,
+    so that every span's samples fall at the same times) and how long it lasts:
+    the span with ``margin_seconds`` on each side, inside the video."""
+    sf = options.sample_fps
+    begin = max(0.0, math.floor((span[0] - options.margin_seconds) * sf) / sf)
+    end = span[1] + options.margin_seconds
+    if duration:
+        end = min(end, duration)
+    return round(begin, 6), round(max(end - begin, 1 / sf), 6)
+
+
 def track_subjects(
     source: str | os.PathLike[str],
     video_json: str | os.PathLike[str],
     audio: str | os.PathLike[str],
     subjects: str | os.PathLike[str],
     options: TrackOptions,
+    clip: str | None = None,
 ) -> dict[str, Any]:
-    """Write the faces, shots and audio levels of one video to ``subjects``."""
+    """Write the faces, shots and audio levels of the span of ``clip`` (read from
+    its name, see :func:`reelmake.stages.highlights.span_of`), or of the whole
+    video, to ``subjects``."""
+    from reelmake.stages.highlights import span_of
+
     info = fileio.read_json(video_json)
     stream = next((s for s in info["streams"] if s["kind"] == "video"), None)
+    span = span_of(clip) if clip is not None else None
+    origin, length = (
+        tracked_range(span, info.get("duration"), options) if span else (0.0, None)
+    )
     if stream is None:  # a sound-only episode: no picture, no one to follow
         width = height = 0
         found: tuple[list[Track], list[int], int] = ([], [], 0)
     else:
         width, height = int(stream["width"]), int(stream["height"])
-        found = analyse(source, width, height, options)
+        found = analyse(source, width, height, options, origin, length)
     tracks, shots, count = found
     data = fileio.artifact(
         STAGE,
@@ -437,16 +484,20 @@ def track_subjects(
             "width": width,
             "height": height,
             "sample_fps": options.sample_fps,
+            # Sample i is at origin + i / sample_fps (seconds of the video).
+            "origin": origin,
+            "span": list(span) if span else None,
             "samples": count,
             "shots": shots,
-            "loudness": loudness(audio, options.sample_fps, count),
+            "loudness": loudness(audio, options.sample_fps, count, origin),
             "tracks": [asdict(t) for t in tracks],
         }
     )
     fileio.write_json(subjects, data)
     log.info(
-        "%d sample(s), %d shot(s), %d face track(s)", count, len(shots), len(tracks)
-    )
+        "%s: %d sample(s) from %.2f s, %d shot(s), %d face track(s)",
+        clip or "the whole video", count, origin, len(shots), len(tracks),
+    )  # fmt: skip
     return data
 
 
@@ -563,10 +614,7 @@ def choose_layout(
     window of ``crop_width`` to hold them."""
     if subjects is None:
         return "single", [], "no faces tracked"
-    sf = float(subjects["sample_fps"])
-    n = int(subjects["samples"])
-    first = max(0, min(n - 1, math.floor(start * sf)))
-    last = max(first, min(n - 1, math.ceil(end * sf)))
+    first, last = _samples(subjects, start, end)
     span = last - first + 1
     loud = _speech_gate(subjects["loudness"])
     tracks = load_tracks(subjects)
@@ -639,9 +687,8 @@ def plan_crop(
     if subjects is None:
         raise ReelmakeError("face framing needs the subjects of track_subjects")
     sf = float(subjects["sample_fps"])
-    n = int(subjects["samples"])
-    first = max(0, min(n - 1, math.floor(start * sf)))
-    last = max(first, min(n - 1, math.ceil(end * sf)))
+    first, last = _samples(subjects, start, end)
+    origin = float(subjects.get("origin") or 0.0)
     tracks = [t for t in load_tracks(subjects) if follow is None or t.id == follow]
     loud = _speech_gate(subjects["loudness"])
     window = max(1, round(options.smoothing_seconds * sf))
@@ -663,7 +710,7 @@ def plan_crop(
         # One shot: the path restarts at its start, and at each change of face.
         picks = _choose(present[k:end_k], {t: s[k:end_k] for t, s in speaking.items()},
                         hold)  # fmt: skip
-        picks = _on_time(picks, (first + k) / sf, sf, turns, hold)
+        picks = _on_time(picks, origin + (first + k) / sf, sf, turns, hold)
         for j, stop, who in _runs(picks):
             xs, ys = [], []
             for m in range(j, stop):
@@ -684,7 +731,7 @@ def plan_crop(
     ys_out: list[int] = []
     subj_out: list[int | None] = []
     for f in range(frames_n):
-        pos = (start + f / fps) * sf - first
+        pos = (start - origin + f / fps) * sf - first
         a = max(0, min(len(centres_x) - 1, math.floor(pos)))
         b = min(len(centres_x) - 1, a + 1)
         frac = max(0.0, min(1.0, pos - a))
@@ -703,6 +750,18 @@ def plan_crop(
         f" ({len(followed)} face(s), {switches} switch(es))"
     )
     return CropPath("face", reason, cw, ch, xs_out, ys_out, subj_out, switches)
+
+
+def _samples(subjects: Mapping[str, Any], start: float, end: float) -> tuple[int, int]:
+    """The first and last sample of ``[start, end]`` among the tracked ones (sample
+    ``i`` is at ``origin + i / sample_fps``)."""
+    sf = float(subjects["sample_fps"])
+    n = int(subjects["samples"])
+    origin = float(subjects.get("origin") or 0.0)
+    # Rounded first: a time on the grid of samples must not fall a hair before it.
+    first = max(0, min(n - 1, math.floor(round((start - origin) * sf, 6))))
+    last = max(first, min(n - 1, math.ceil(round((end - origin) * sf, 6))))
+    return first, last
 
 
 def _speaking(

@@ -572,8 +572,8 @@ def plan_clip(
 ) -> dict[str, Any]:
     """Write the edit plan of the clip ``description`` names (its span, title and
     words, a person's corrections in them), and its caption files (``audio``: the
-    speech, where pauses are found; ``subjects``: the video's tracked faces, when a
-    window follows one)."""
+    speech, where pauses are found; ``subjects``: the faces tracked over the clip's
+    span, when a window follows one)."""
     wanted = load_description(description)
     words = [trim.Timed(w["text"], w["start"], w["end"]) for w in wanted["words"]]
     info = fileio.read_json(video_json)
