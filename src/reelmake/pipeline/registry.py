@@ -230,8 +230,8 @@ REGISTRY: tuple[Stage, ...] = (
                 options="framing:TrackOptions",
                 per="clip",
                 wildcards=("clip",),
-                # ffmpeg decodes beside the detector.
-                threads=2,
+                # ffmpeg decodes beside the face search.
+                threads="framing.threads",
             ),
         ),
         config="framing",
