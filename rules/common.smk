@@ -13,7 +13,7 @@ from snakemake.exceptions import IncompleteCheckpointException
 
 from reelmake.batch import summary
 from reelmake.core import config as reelmake_config
-from reelmake.pipeline import discovery, job, registry
+from reelmake.pipeline import discovery, registry
 from reelmake.pipeline.contract import (
     Each,
     Ref,
@@ -258,20 +258,3 @@ def get_final_output(wildcards):
 def get_video_reports(wildcards):
     html = registry.stage("report").files["html"]
     return [str(RESULTS / v.hash / html) for v in VIDEOS]
-
-
-def batch_report(reports, target, log):
-    """The batch's page, from each video's report, state, selection and clips."""
-    videos = []
-    for report in reports:
-        folder = Path(report).parent
-        clips = folder / registry.stage("clips").files["video"]
-        videos.append(
-            {
-                "report": report,
-                "state": str(folder / registry.STATE_FILE),
-                "highlights": str(registry.path("highlights", "highlights", folder)),
-                "clip_video": str(clips),
-            }
-        )
-    job.run([log], resolve("report:batch_report"), videos=videos, target=target)
