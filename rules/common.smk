@@ -226,7 +226,10 @@ def _fill_cores(step, wanted, wildcards):
 
 
 def step_resources(step):
-    return {name: _setting(value) for name, value in step.resources.items()}
+    """What a job needs beside its threads: the step's own values, and its memory
+    (see registry.JOB_MEM_MB)."""
+    declared = {name: _setting(value) for name, value in step.resources.items()}
+    return {"mem_mb": registry.JOB_MEM_MB, **declared}
 
 
 def step_cache(step):

@@ -29,6 +29,11 @@ from reelmake.pipeline.contract import (
 
 # A person's decisions on a video's clips, in its folder (see stages.decisions).
 DECISIONS = "decisions.yaml"
+# The memory a job is said to need when its step names none: a small job measured
+# at most 140 MB. Without it Snakemake would reserve twice its inputs' size (up to
+# 8 GB for a job that reads a long source's few seconds), and `--resources mem_mb=`
+# would run far fewer jobs at once than fit.
+JOB_MEM_MB = 500
 
 REGISTRY: tuple[Stage, ...] = (
     Stage(
@@ -232,6 +237,8 @@ REGISTRY: tuple[Stage, ...] = (
                 wildcards=("clip",),
                 # ffmpeg decodes beside the face search.
                 threads="framing.threads",
+                # Measured peak: 140 MB (a 1080p source, two decoding threads).
+                resources={"mem_mb": 600},
             ),
         ),
         config="framing",
@@ -274,6 +281,8 @@ REGISTRY: tuple[Stage, ...] = (
                 per="clip",
                 threads="clips.threads",
                 fill_cores=True,
+                # Measured peak: 340 MB (a 1080p source to a 1080x1920 clip).
+                resources={"mem_mb": 1000},
             ),
         ),
         summary="clips.plan:summary",
