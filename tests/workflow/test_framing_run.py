@@ -64,6 +64,9 @@ def test_each_span_is_tracked_once_and_only_new_spans_are(workdir: Path) -> None
         # The generated talk has no face: the run says it fell back to the centre.
         layout = plan["layout"]
         assert layout["kind"] == "single" and "no face" in layout["reason"]
+    state = json.loads((folder / "stage_state.json").read_text())["clips"]
+    assert state["layouts"] == {"single": len(clips)}
+    assert state["following_a_face"] == 0
 
     # A threshold that adds one clip tracks that clip's span alone.
     threshold = threshold_adding_one_clip(folder)

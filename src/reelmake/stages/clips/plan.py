@@ -614,9 +614,21 @@ def load_plan(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def summary(paths: Mapping[str, Path]) -> dict[str, Any]:
-    """The stage state's clips (each plan must read as one)."""
+    """The stage state's clips (each plan must read as one), with how many of each
+    layout their framing chose and how many follow a face (a split screen, or a
+    window whose plan says it follows one)."""
+    layouts: dict[str, int] = {}
+    following = 0
     for key, path in paths.items():
         if key.startswith("plan:"):
-            load_plan(path)
+            layout = load_plan(path)["layout"]
+            layouts[layout["kind"]] = layouts.get(layout["kind"], 0) + 1
+            reason = str(layout.get("reason", ""))
+            following += layout["kind"] == "split" or reason.startswith("following")
     videos = sorted(str(p) for key, p in paths.items() if key.startswith("video:"))
-    return {"clip_count": len(videos), "clips": videos}
+    return {
+        "clip_count": len(videos),
+        "clips": videos,
+        "layouts": layouts,
+        "following_a_face": following,
+    }
