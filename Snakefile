@@ -87,8 +87,8 @@ rule report_batch:
     localrule: True
     conda:
         "environment.yml"
-    run:
-        batch_report(list(input.reports), output.html, log[0])
+    script:
+        "scripts/report_batch.py"
 
 
 rule all:

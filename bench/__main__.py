@@ -8,6 +8,8 @@
     python -m bench --only quality        # the labelled quality set, old and new scorer
     python -m bench --only render         # clips from a 1080p talk (not in --quick)
     python -m bench --only review         # from a decision on the page to its clip
+    python -m bench --only headline       # 10- and 60-minute 1080p talks to 9:16 clips
+    python -m bench --only headline --minutes 3   # the same on a shorter talk
     python -m bench --docs docs/benchmarks.md   # also write the table there
 
 Inputs are generated (ffmpeg, espeak-ng) in a temporary folder that is removed at the
@@ -23,6 +25,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import sqlite3
@@ -56,6 +59,7 @@ class Bench:
         self.processed: Path | None = None  # a folder where the long talk is done
         self._long: Path | None = None
         self.frames: Path | None = None  # where render writes a frame per style
+        self.minutes: list[float] = [10.0, 60.0]  # the talks of the headline
 
     def emit(self, bench: str, case: str, value: float, unit: str,
              floor: float | None = None, note: str = "") -> None:  # fmt: skip
@@ -716,7 +720,7 @@ def render(b: Bench) -> None:
     source = next(folder.glob("source.*"))
     audio = folder / "audio" / "audio.wav"
     video_json = folder / "ingest" / "video.json"
-    subjects = folder / "framing" / "subjects.json"
+    subjects = folder / "framing" / "spans" / f"{h['clip']}.json"
 
     def plan(name: str, **clips: Any) -> tuple[Path, float]:
         target = work / f"{name}.plan.json"
@@ -954,16 +958,33 @@ def framing(b: Bench) -> None:
     extract_audio(video, audio)
     subjects = work / "subjects.json"
 
+    costs = reframe.Costs()
+
     def track() -> float:
+        nonlocal costs
+        costs = reframe.Costs()
         began = time.perf_counter()
-        reframe.track_subjects(video, video_json, audio, subjects,
-                               reframe.TrackOptions())  # fmt: skip
+        reframe.analyse(video, faces.WIDTH, faces.HEIGHT, reframe.TrackOptions(),
+                        costs=costs)  # fmt: skip
         return time.perf_counter() - began
 
     spent = b.median(track)
-    b.emit("framing", "track_subjects per minute of 1080p video", spent * 60 / seconds,
+    b.emit("framing", "tracking per minute of 1080p video", spent * 60 / seconds,
            "s", 60.0, f"{seconds:.0f} s, two faces, 5 samples a second at 640 px; "
            "goal: at most 0.1 of real time")  # fmt: skip
+    parts = {
+        "decoding and scaling (ffmpeg)": costs.decode,
+        "reading frames": costs.read,
+        "shot cuts": costs.shots,
+        "face search": costs.detect,
+        "linking": costs.link,
+    }
+    reframe.track_subjects(video, video_json, audio, subjects, reframe.TrackOptions())
+    for part, cpu in parts.items():
+        b.emit("framing", f"a tracked second: {part}", cpu / seconds * 1000, "ms",
+               note="CPU per second of video; searches: "
+               f"{costs.full} full, {costs.skipped} skipped, "
+               f"{costs.around} around faces")  # fmt: skip
     from reelmake.stages.transcript import (
         TranscribeOptions,
         load_transcript,
@@ -993,6 +1014,7 @@ def framing(b: Bench) -> None:
            "floor: the same clip with a fixed centre crop, 2 threads")  # fmt: skip
     # Whether the window holds the one who talks, frame by frame (the talker
     # changes half way; the plan knows the words, so it can switch on the turn).
+    (work / "truth").mkdir()
     _, truth, talker = faces.two_faces(work / "truth", seconds=seconds)
     _, plan = make_clip(video, video_json, work / "speaker", *span, words=inside,
                         subjects=subjects, reframe="face", **plain)  # fmt: skip
@@ -1036,6 +1058,235 @@ def framing(b: Bench) -> None:
                    f"{len(tracks)} track(s)")  # fmt: skip
 
 
+# -- 12. the headline: long 1080p talks to 9:16 clips (only with --only headline) ------
+def _spoken(minutes: float) -> list[str]:
+    """The demo script's paragraphs, over and over, for about ``minutes`` of speech
+    (espeak-ng speaks about 160 words a minute; each paragraph is followed by a
+    pause of 0.8 s)."""
+    out: list[str] = []
+    seconds = 0.0
+    while seconds < minutes * 60 or not out:
+        paragraph = DEMO_SCRIPT[len(out) % len(DEMO_SCRIPT)]
+        out.append(paragraph)
+        seconds += len(paragraph.split()) / 160 * 60 + 0.8
+    return out
+
+
+def _jobs(folder: Path) -> dict[str, list[dict[str, float]]]:
+    """Every job's timing file, by rule: seconds, CPU seconds, mean load, peak RSS."""
+    found: dict[str, list[dict[str, float]]] = {}
+    for tsv in (folder / "benchmarks").rglob("*.tsv"):
+        rule = tsv.parent.name if tsv.parent.name != "benchmarks" else tsv.stem
+        with open(tsv) as fh:
+            row = next(csv.DictReader(fh, delimiter="\t"))
+        found.setdefault(rule, []).append({
+            "s": float(row["s"]), "cpu": float(row.get("cpu_time") or 0.0),
+            "load": float(row.get("mean_load") or 0.0) / 100,
+            "rss": float(row.get("max_rss") or 0.0),
+        })  # fmt: skip
+    return found
+
+
+def _at_once(commands: list[tuple[list[str], Path]], cores: int) -> float:
+    """Run the commands (each in its folder), ``cores`` at a time; the wall time of
+    all."""
+    began = time.perf_counter()
+    waiting = list(commands)
+    running: list[subprocess.Popen[bytes]] = []
+    while waiting or running:
+        while waiting and len(running) < cores:
+            command, cwd = waiting.pop(0)
+            running.append(subprocess.Popen(command, cwd=cwd))
+        time.sleep(0.05)
+        for proc in [p for p in running if p.poll() is not None]:
+            if proc.returncode:
+                raise subprocess.CalledProcessError(proc.returncode, proc.args)
+            running.remove(proc)
+    return time.perf_counter() - began
+
+
+def _by_hand(source: Path, plan: dict[str, Any], folder: Path, out: Path) -> list[str]:
+    """The clip's own filters in a plain ffmpeg command, ffmpeg's own threading."""
+    from reelmake.stages.clips import render as rendering
+
+    graph = rendering.filter_graph(plan, folder)
+    options = rendering.RenderOptions()
+    start, end = plan["span"]
+    return [
+        "ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{start:.6f}",
+        "-to", f"{end:.6f}", "-i", str(source), "-filter_complex", graph,
+        "-map", "[vout]", "-map", "[aout]", "-r", f"{plan['output']['fps']:g}",
+        "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
+        "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k",
+        "-movflags", "+faststart", str(out),
+    ]  # fmt: skip
+
+
+def headline(b: Bench) -> None:
+    """Generated 1080p30 talks (B-frames, a keyframe every 2 s, a real face
+    off-centre) of ``--minutes`` to 9:16 clips with the default settings, on every
+    core: the whole run against its floors (the transcription jobs alone, the same
+    clips encoded by hand with the same filters as many at a time as there are
+    cores, and decoding the spans the clips cover), each rule's job time and mean
+    load, a threshold change that adds one clip against a bare re-encode of it, and
+    tracking against decoding the spans it covers."""
+    from reelmake.cli.demo import make_talk, portrait
+    from reelmake.core import config
+    from reelmake.stages.clips.plan import load_plan
+    from reelmake.stages.framing import TrackOptions, tracked_range
+    from reelmake.stages.highlights import span_of
+
+    cores = os.cpu_count() or 1
+    for minutes in b.minutes:
+        tag = f"{minutes:g} min"
+        work = b.tmp / f"headline-{minutes:g}"
+        work.mkdir()
+        began = time.perf_counter()
+        video, _ = make_talk(
+            work / "talk.mp4", _spoken(minutes), size="1920x1080", fps=30,
+            picture=portrait(), preset="veryfast", keyframe_seconds=2.0,
+        )  # fmt: skip
+        seconds = probe_duration(video)
+        b.emit("headline", f"{tag}: generate the 1080p30 talk", time.perf_counter()
+               - began, "s", note=f"{seconds / 60:.1f} min, "
+               f"{video.stat().st_size / 2**20:.0f} MiB")  # fmt: skip
+        load_before = os.getloadavg()[0]
+        began = time.perf_counter()
+        subprocess.run(reelmake("run", video.name, "--cores", str(cores)), cwd=work,
+                       env=ENV, check=True, capture_output=True)  # fmt: skip
+        total = time.perf_counter() - began
+        load_after = os.getloadavg()[0]
+        folder = next(p for p in (work / "results").iterdir() if len(p.name) == 16)
+        source = next(folder.glob("source.*"))
+        jobs = _jobs(folder)
+        clips = [
+            h["clip"]
+            for h in json.loads(
+                (folder / "highlights" / "highlights.json").read_text()
+            )["highlights"]
+        ]
+        covered = sum(span_of(c)[1] - span_of(c)[0] for c in clips)
+
+        # The floors, one after another on the same machine.
+        # A long talk's chunks are transcribed side by side, as many at a time as
+        # their threads allow.
+        threads = int(config.defaults("transcript")["threads"])
+        chunks = sum(j["s"] for j in jobs.get("transcribe_chunk", []))
+        transcribe = jobs["transcribe_audio"][0]["s"] + chunks / max(
+            1, cores // threads
+        )
+        hand = b.tmp / f"hand-{minutes:g}"
+        hand.mkdir()
+        commands = []
+        for i, clip in enumerate(clips):
+            side = hand / str(i)
+            side.mkdir()
+            plan = load_plan(folder / "clips" / f"{clip}.plan.json")
+            commands.append((_by_hand(source, plan, side, side / "out.mp4"), side))
+        encode = _at_once(commands, cores)
+        options = TrackOptions()
+        ranges = [tracked_range(span_of(c), seconds, options) for c in clips]
+        decode = 0.0
+        for start, length in ranges:
+            decode += wall(["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{start}",
+                            "-t", f"{length}", "-i", str(source), "-map", "0:v:0",
+                            "-f", "null", "-"], work)  # fmt: skip
+        floor = transcribe + encode + decode
+        b.emit("headline", f"{tag}: whole run, {len(clips)} 9:16 clips, --cores "
+               f"{cores}", total, "s", floor,
+               f"floor: transcription {transcribe:.1f} s + the clips by hand, "
+               f"{cores} at a time {encode:.1f} s + decoding their spans "
+               f"{decode:.1f} s; clips cover {covered / seconds:.0%} of the talk; "
+               f"load average {load_before:.1f} before, {load_after:.1f} after; "
+               "goal 1.2x")  # fmt: skip
+        for rule, values in sorted(jobs.items()):
+            spent = sum(v["s"] for v in values)
+            cpu = sum(v["cpu"] for v in values)
+            loads = [v["load"] for v in values]
+            b.emit("headline", f"{tag}: {rule} ({len(values)} job"
+                   f"{'s' * (len(values) > 1)})", spent, "s",
+                   note=f"mean load {cpu / max(spent, 1e-9):.2f} (jobs "
+                   f"{min(loads):.2f}-{max(loads):.2f}), peak RSS "
+                   f"{max(v['rss'] for v in values):.0f} MB")  # fmt: skip
+        tracked = sum(v["s"] for v in jobs.get("track_subjects", []))
+        b.emit("headline", f"{tag}: tracking against decoding its spans", tracked,
+               "s", decode, f"{len(ranges)} spans, "
+               f"{sum(r[1] for r in ranges):.0f} s of video with their margins; "
+               "floor: ffmpeg decoding each span alone; goal 1.5x")  # fmt: skip
+
+        def rerun(threshold: float | None) -> tuple[float, list[str], list[str]]:
+            """A run at another threshold: its time, the rules it ran, its clips."""
+            settings = f"highlights:\n  threshold: {threshold}\n" if threshold else ""
+            (work / "config.yaml").write_text(settings)
+            began = time.perf_counter()
+            run = subprocess.run(
+                reelmake("run", video.name, "--cores", str(cores), "--verbose"),
+                cwd=work, env=ENV, check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            spent = time.perf_counter() - began
+            chosen = json.loads((folder / "highlights" / "highlights.json").read_text())
+            return (spent, re.findall(r"\(Rule: (\w+)\)", run.stderr),
+                    [h["clip"] for h in chosen["highlights"]])  # fmt: skip
+
+        found = _threshold_adding_few(folder)
+        back = ""
+        if found is None and len(clips) > 1:
+            # Every candidate is taken: the last clip is dropped by a higher
+            # threshold, then the default takes it back (its span stays tracked).
+            last = json.loads((folder / "highlights" / "highlights.json").read_text())
+            higher = last["highlights"][-1]["overall"] + 1e-3
+            spent, ran, fewer = rerun(higher)
+            b.emit(
+                "headline",
+                f"{tag}: threshold change dropping one clip",
+                spent,
+                "s",
+                note=f"{len(ran)} jobs ran: {', '.join(sorted(set(ran)))}",
+            )
+            clips, found, back = fewer, (0.0, 1), " back"
+        if found is None:
+            b.emit("headline", f"{tag}: threshold change adding one clip", math.nan,
+                   "s", note="no lower threshold adds a clip")  # fmt: skip
+            continue
+        threshold, more = found
+        spent, ran, now = rerun(threshold or None)
+        added = sorted(set(now) - set(clips))
+        bare = 0.0
+        for clip in added:
+            start, end = span_of(clip)
+            bare += wall(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{start}",
+                          "-to", f"{end}", "-i", str(source), "-c:v", "libx264",
+                          "-preset", "veryfast", "-crf", "20", "-c:a", "aac",
+                          str(work / "bare.mp4")], work)  # fmt: skip
+        length = sum(span_of(c)[1] - span_of(c)[0] for c in added)
+        b.emit("headline", f"{tag}: threshold change adding{back} {len(added)} clip"
+               f"{'s' * (len(added) > 1)}", spent, "s", bare,
+               f"floor: a bare re-encode of its {length:.0f} s; {len(ran)} jobs "
+               f"ran: {', '.join(sorted(set(ran)))}; goal 0.6x"
+               + ("" if more == 1 else "; no threshold adds exactly one"))  # fmt: skip
+
+
+def _threshold_adding_few(folder: Path) -> tuple[float, int] | None:
+    """The highest threshold under which the selection gains clips, and how many
+    it gains (one where a threshold adds exactly one)."""
+    from reelmake.stages.highlights import SelectOptions, select
+    from reelmake.stages.scores.common import load_scores
+    from reelmake.stages.segments import load_candidates
+
+    chosen = json.loads((folder / "highlights" / "highlights.json").read_text())
+    params = {k: v for k, v in chosen["params"].items() if k != "picture"}
+    candidates = load_candidates(folder / "segments" / "candidates.json")
+    scores = load_scores(folder / "scores" / "scores.json")
+    duration = json.loads((folder / "ingest" / "video.json").read_text())["duration"]
+    for s in sorted(scores, key=lambda s: -s.overall):
+        if s.overall < params["threshold"]:
+            options = SelectOptions(**{**params, "threshold": s.overall})
+            found = len(select(candidates, scores, options, duration))
+            if found > chosen["highlight_count"]:
+                return s.overall, found - chosen["highlight_count"]
+    return None
+
+
 BENCHES = {
     "noop": noop,
     "hashing": hashing,
@@ -1052,6 +1303,7 @@ EXTRA_BENCHES = {
     "quality": quality,
     "framing": framing,
     "review": review,
+    "headline": headline,
 }
 
 
@@ -1108,6 +1360,10 @@ def main(argv: list[str] | None = None) -> int:
         help="render: write a frame of every clip format and caption style here",
     )  # fmt: skip
     parser.add_argument(
+        "--minutes", type=float, nargs="+", metavar="M",
+        help="headline: the talks' lengths in minutes (default: 10 60)",
+    )  # fmt: skip
+    parser.add_argument(
         "--render", type=Path, nargs="+", metavar="JSONL",
         help="write --docs from the JSON lines of earlier runs instead of running",
     )  # fmt: skip
@@ -1124,6 +1380,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="reelmake-bench-") as tmp:
         b = Bench(args.quick, args.jsonl, Path(tmp))
         b.frames = args.frames
+        if args.minutes:
+            b.minutes = list(args.minutes)
         print(
             f"{'bench':<13} {'case':<44} {'value':>10} {'unit':<5}{'floor':>10} "
             f"{'ratio':>8}  note"
@@ -1138,6 +1396,8 @@ def main(argv: list[str] | None = None) -> int:
         command = "python -m bench" + (" --quick" if args.quick else "")
         if args.only:
             command += " --only " + " ".join(args.only)
+        if args.minutes:
+            command += " --minutes " + " ".join(f"{m:g}" for m in args.minutes)
         write_docs(args.docs, b, command, seconds)
     return 0
 

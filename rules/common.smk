@@ -13,7 +13,7 @@ from snakemake.exceptions import IncompleteCheckpointException
 
 from reelmake.batch import summary
 from reelmake.core import config as reelmake_config
-from reelmake.pipeline import discovery, job, registry
+from reelmake.pipeline import discovery, registry
 from reelmake.pipeline.contract import (
     Each,
     Ref,
@@ -226,7 +226,10 @@ def _fill_cores(step, wanted, wildcards):
 
 
 def step_resources(step):
-    return {name: _setting(value) for name, value in step.resources.items()}
+    """What a job needs beside its threads: the step's own values, and its memory
+    (see registry.JOB_MEM_MB)."""
+    declared = {name: _setting(value) for name, value in step.resources.items()}
+    return {"mem_mb": registry.JOB_MEM_MB, **declared}
 
 
 def step_cache(step):
@@ -258,20 +261,3 @@ def get_final_output(wildcards):
 def get_video_reports(wildcards):
     html = registry.stage("report").files["html"]
     return [str(RESULTS / v.hash / html) for v in VIDEOS]
-
-
-def batch_report(reports, target, log):
-    """The batch's page, from each video's report, state, selection and clips."""
-    videos = []
-    for report in reports:
-        folder = Path(report).parent
-        clips = folder / registry.stage("clips").files["video"]
-        videos.append(
-            {
-                "report": report,
-                "state": str(folder / registry.STATE_FILE),
-                "highlights": str(registry.path("highlights", "highlights", folder)),
-                "clip_video": str(clips),
-            }
-        )
-    job.run([log], resolve("report:batch_report"), videos=videos, target=target)

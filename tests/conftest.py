@@ -267,3 +267,31 @@ def assert_ran(output: str, expected: set[str]) -> None:
     """Exactly ``expected`` ran, give or take the report rules."""
     ran = set(rules_run(output))
     assert expected <= ran <= expected | REPORT_RULES, sorted(ran)
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def threshold_adding_one_clip(folder: Path) -> float:
+    """The highest threshold under which the selection of the video in ``folder``
+    gains exactly one clip."""
+    from reelmake.stages.highlights import SelectOptions, select
+    from reelmake.stages.scores.common import load_scores
+    from reelmake.stages.segments import load_candidates
+
+    chosen = _read_json(folder / "highlights/highlights.json")
+    params = {k: v for k, v in chosen["params"].items() if k != "picture"}
+    candidates = load_candidates(folder / "segments/candidates.json")
+    scores = load_scores(folder / "scores/scores.json")
+    duration = _read_json(folder / "ingest/video.json")["duration"]
+    count = chosen["highlight_count"]
+    for s in sorted(scores, key=lambda s: -s.overall):
+        if s.overall >= params["threshold"]:
+            continue
+        options = SelectOptions(**{**params, "threshold": s.overall})
+        found = len(select(candidates, scores, options, duration))
+        if found == count + 1:
+            return s.overall
+        assert found == count, "no threshold adds exactly one clip"
+    raise AssertionError("no lower score adds a clip")

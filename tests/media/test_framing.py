@@ -26,13 +26,18 @@ PLAIN = {"burn_captions": False, "title": False, "trim": "off", "loudness": Fals
          "layout": "single"}  # fmt: skip
 
 
-def _prepare(video: Path) -> tuple[Path, Path, Path, dict]:
+def _probe(video: Path) -> tuple[Path, Path]:
     folder = video.parent / video.stem
     folder.mkdir(exist_ok=True)
     video_json, audio = folder / "video.json", folder / "audio.wav"
-    subjects = folder / "subjects.json"
     ingest.ingest_video(video, video_json, "0" * 16)
     extract_audio(video, audio)
+    return video_json, audio
+
+
+def _prepare(video: Path) -> tuple[Path, Path, Path, dict]:
+    video_json, audio = _probe(video)
+    subjects = video_json.parent / "subjects.json"
     data = framing.track_subjects(
         video, video_json, audio, subjects, framing.TrackOptions()
     )
@@ -121,6 +126,39 @@ def test_the_path_restarts_at_a_hard_cut(folder: Path) -> None:
     after = range(at + 6, len(path.xs))
     assert all(_inside(truth(f / FPS)[0], path.xs[f], path.ys[f]) for f in after)
     assert all(_inside(truth(f / FPS)[0], path.xs[f], path.ys[f]) for f in range(at))
+
+
+@pytest.fixture(scope="module")
+def cut_video(folder: Path):
+    (folder / "spans").mkdir()
+    video, truth, cut = faces.hard_cut(folder / "spans")
+    return video, truth, cut, *_probe(video)
+
+
+@pytest.mark.parametrize(("start", "end"), [(5.0, 9.0), (1.0, 5.0), (3.0, 7.0)])
+def test_a_span_finds_a_cut_at_its_edge(
+    cut_video, folder: Path, start: float, end: float
+) -> None:
+    """Tracking a clip's span alone (from its name): a cut at the span's start or
+    end, with a new face entering there, is found, and the crop holds the face on
+    either side of it."""
+    video, truth, cut, video_json, audio = cut_video
+    clip = f"{round(start * 1000):08d}-{round(end * 1000):08d}-00000000"
+    data = framing.track_subjects(video, video_json, audio, folder / f"{clip}.json",
+                                  framing.TrackOptions(), clip=clip)  # fmt: skip
+    sf = data["sample_fps"]
+    assert data["origin"] <= start and data["samples"] / sf >= end - start
+    cuts = [data["origin"] + s / sf for s in data["shots"][1:]]
+    assert any(abs(c - cut) <= 1 / sf for c in cuts), cuts
+    path = framing.plan_crop(data, start, end, FPS, CROP, FRAME, framing.FrameOptions())
+    assert len(path.xs) == round((end - start) * FPS)
+    at = round((cut - start) * FPS)
+    held = [
+        _inside(truth(start + f / FPS)[0], path.xs[f], path.ys[f])
+        for f in range(len(path.xs))
+        if not at <= f < at + 6  # the frames just after the cut
+    ]
+    assert all(held)
 
 
 @pytest.mark.parametrize("no_face", ["centre", "fit"])

@@ -123,3 +123,46 @@ def test_sendcmd_lines_only_where_the_window_moves() -> None:
                             [0, 0, 0, 0], 0)  # fmt: skip
     lines = framing.sendcmd_script(path, 25).splitlines()
     assert lines == ["0.000000 crop x 10, crop y 0;", "0.060000 crop x 12, crop y 0;"]
+
+
+def _from(data: dict[str, Any], first: int) -> dict[str, Any]:
+    """What tracking a span from sample ``first`` on would have written: the same
+    evidence, its samples counted from there (``origin``)."""
+    tracks = []
+    for t in data["tracks"]:
+        skip = max(0, first - t["first"])
+        tracks.append({**t, "first": max(0, t["first"] - first),
+                       "boxes": t["boxes"][skip:],
+                       "activity": t["activity"][skip:]})  # fmt: skip
+    return {
+        **data,
+        "origin": first / data["sample_fps"],
+        "samples": data["samples"] - first,
+        "shots": [0] + [s - first for s in data["shots"] if s > first],
+        "loudness": data["loudness"][first:],
+        "tracks": tracks,
+    }
+
+
+def test_a_tracked_span_plans_the_clip_as_the_whole_video_did() -> None:
+    """The crop of a clip planned from its span's samples (counted from the span's
+    origin) is the crop planned from the whole video's."""
+    n = 100
+    left = [3.0 if i % 2 and i < 50 else 0.0 for i in range(n)]
+    right = [3.0 if i % 2 and i >= 50 else 0.0 for i in range(n)]
+    moving = {
+        "id": 2, "shot": 1, "first": 70, "activity": [0.0] * 30,
+        "boxes": [[400 + 10 * i, 300, 150, 150] for i in range(30)],
+    }  # fmt: skip
+    whole = _subjects([_still(0, 300, left), _still(1, 1400, right), moving], n,
+                      shots=[0, 70])  # fmt: skip
+    span = _from(whole, 35)
+    for start, end in ((8.0, 13.0), (7.0, 19.8), (13.9, 15.1)):
+        a = framing.plan_crop(whole, start, end, 30, CROP, FRAME,
+                              framing.FrameOptions(), turns=[10.0])  # fmt: skip
+        b = framing.plan_crop(span, start, end, 30, CROP, FRAME,
+                              framing.FrameOptions(), turns=[10.0])  # fmt: skip
+        assert (a.xs, a.ys, a.subjects) == (b.xs, b.ys, b.subjects)
+        assert framing.choose_layout(whole, start, end, CROP[0]) == (
+            framing.choose_layout(span, start, end, CROP[0])
+        )

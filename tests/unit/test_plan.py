@@ -273,3 +273,25 @@ def test_a_sound_only_episode_gets_an_audiogram_in_the_format() -> None:
     square = PlanOptions.from_config(_settings(format="square"))
     assert build_plan(description, SPEECH, sound, square)["output"]["width"] == 1080
     assert build_plan(description, SPEECH, sound, square)["output"]["height"] == 1080
+
+
+def test_a_render_decodes_and_encodes_beside_its_main_thread(tmp_path: Path) -> None:
+    """ffmpeg reads and filters in one thread: the decoder and x264 get one thread
+    more than the job, so that they work beside it, and the decoder never one per
+    core of the machine."""
+    from reelmake.stages.clips import render
+
+    options = PlanOptions.from_config(_settings(reframe="centre"))
+    description = {"clip": "00000800-00008300-00000000", "start": 0.8, "end": 8.3,
+                   "title": "Nobody expected the glacier"}  # fmt: skip
+    plan = build_plan(description, SPEECH, _info(), options)
+    graph = render.filter_graph(plan, tmp_path)
+    for threads in (1, 3):
+        cmd = render.encode_command("in.mp4", plan, graph,
+                                    render.RenderOptions(threads=threads),
+                                    "out.mp4")  # fmt: skip
+        source = cmd.index("-i")
+        at = [i for i, arg in enumerate(cmd) if arg == "-threads"]
+        assert len(at) == 2 and at[0] < source < at[1]
+        assert cmd[at[0] + 1] == cmd[at[1] + 1] == str(threads + 1)
+        assert cmd[cmd.index("-filter_complex_threads") + 1] == str(threads)

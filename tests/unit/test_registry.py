@@ -164,7 +164,7 @@ def test_rule_all_asks_for_every_result_and_no_part(tmp_path: Path) -> None:
     final = set(registry.final_outputs(folder, CLIPS))
     for s in registry.REGISTRY:
         assert set(registry.results_of(s, folder, CLIPS).values()) <= final
-    assert folder / "framing/subjects.json" not in final
+    assert folder / f"framing/spans/{CLIPS[0]}.json" not in final
     assert folder / "transcript/chunks/plan.json" not in final
     assert folder / registry.STATE_FILE in final
     assert folder / "report.html" in final

@@ -1,5 +1,5 @@
-"""Reframing through the workflow: tracking runs only when a crop follows faces,
-once per video, and a selection change re-uses it."""
+"""Reframing through the workflow: faces are tracked only when a crop follows them,
+once per clip span, and a selection change tracks only the spans it adds."""
 
 from __future__ import annotations
 
@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from reelmake.stages.highlights import span_of
 from tests.conftest import (
     fast_clips,
     only_hash,
     reelmake_with_config,
     rules_run,
+    threshold_adding_one_clip,
 )
 
 pytestmark = pytest.mark.workflow
+
+VERTICAL = "clips: {aspect: '9:16'}\n"
 
 
 @pytest.fixture(scope="module")
@@ -26,30 +30,77 @@ def workdir(tmp_path_factory: pytest.TempPathFactory, long_speech_video: Path):
     return folder
 
 
-def test_vertical_clips_track_once_and_reuse_the_tracks(workdir: Path) -> None:
+def _clips(folder: Path) -> list[str]:
+    data = json.loads((folder / "highlights" / "highlights.json").read_text())
+    return [h["clip"] for h in data["highlights"]]
+
+
+def _spans(folder: Path) -> dict[str, int]:
+    """Each tracked span's file, by clip, and when it was written."""
+    return {
+        p.stem: p.stat().st_mtime_ns for p in (folder / "framing" / "spans").iterdir()
+    }
+
+
+def test_each_span_is_tracked_once_and_only_new_spans_are(workdir: Path) -> None:
     video = workdir / "talk.mp4"
-    first = reelmake_with_config(video, "clips: {aspect: '9:16'}\n", workdir)
+    first = reelmake_with_config(video, VERTICAL, workdir)
     assert first.returncode == 0, first.stderr
-    ran = rules_run(first.stdout + first.stderr)
-    assert ran.count("track_subjects") == 1
     folder = workdir / "results" / only_hash(workdir)
-    subjects = folder / "framing" / "subjects.json"
-    assert json.loads(subjects.read_text())["stage"] == "framing"
-    plans = sorted((folder / "clips").glob("*.plan.json"))
-    assert plans, "no clip was made"
-    for plan in plans:
-        layout = json.loads(plan.read_text())["layout"]
+    clips = _clips(folder)
+    assert clips, "no clip was made"
+    # One tracking job per clip, over that clip's span (and a margin) only.
+    assert rules_run(first.stdout + first.stderr).count("track_subjects") == len(clips)
+    spans = _spans(folder)
+    assert sorted(spans) == sorted(clips)
+    for clip in clips:
+        data = json.loads((folder / "framing" / "spans" / f"{clip}.json").read_text())
+        start, end = span_of(clip)
+        assert data["stage"] == "framing" and data["span"] == [start, end]
+        assert data["origin"] <= start
+        covered = data["samples"] / data["sample_fps"]
+        assert end - start <= covered <= end - start + 2 * 1.0 + 0.5
+        plan = json.loads((folder / "clips" / f"{clip}.plan.json").read_text())
         # The generated talk has no face: the run says it fell back to the centre.
+        layout = plan["layout"]
         assert layout["kind"] == "single" and "no face" in layout["reason"]
-    stamp = subjects.stat().st_mtime_ns
-    again = reelmake_with_config(
-        video, "clips: {aspect: '9:16'}\nhighlights: {threshold: 0.5}\n", workdir
+    state = json.loads((folder / "stage_state.json").read_text())["clips"]
+    assert state["layouts"] == {"single": len(clips)}
+    assert state["following_a_face"] == 0
+
+    # A threshold that adds one clip tracks that clip's span alone.
+    threshold = threshold_adding_one_clip(folder)
+    added = reelmake_with_config(
+        video, VERTICAL + f"highlights: {{threshold: {threshold}}}\n", workdir
     )
-    assert again.returncode == 0, again.stderr
-    ran = rules_run(again.stdout + again.stderr)
-    assert "select_highlights" in ran
-    assert "track_subjects" not in ran
-    assert subjects.stat().st_mtime_ns == stamp
+    assert added.returncode == 0, added.stderr
+    ran = rules_run(added.stdout + added.stderr)
+    assert ran.count("track_subjects") == 1, ran
+    assert ran.count("render_clip") == 1, ran
+    new = sorted(set(_clips(folder)) - set(clips))
+    assert len(new) == 1
+    now = _spans(folder)
+    assert sorted(now) == sorted(clips + new)
+    assert {c: now[c] for c in clips} == spans
+
+    # Back to the first threshold: the clip is dropped, nothing is tracked, planned
+    # or rendered; its tracked span stays for when it comes back.
+    dropped = reelmake_with_config(video, VERTICAL, workdir)
+    assert dropped.returncode == 0, dropped.stderr
+    ran = rules_run(dropped.stdout + dropped.stderr)
+    assert not {"track_subjects", "plan_clip", "render_clip"} & set(ran), ran
+    assert _clips(folder) == clips
+    assert not (folder / "clips" / f"{new[0]}.mp4").exists()
+    assert _spans(folder) == now
+
+    # It comes back: rendered again, not tracked again.
+    back = reelmake_with_config(
+        video, VERTICAL + f"highlights: {{threshold: {threshold}}}\n", workdir
+    )
+    assert back.returncode == 0, back.stderr
+    ran = rules_run(back.stdout + back.stderr)
+    assert "track_subjects" not in ran and ran.count("render_clip") == 1, ran
+    assert _spans(folder) == now
 
 
 def test_source_format_tracks_nothing(workdir: Path) -> None:

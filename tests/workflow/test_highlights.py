@@ -8,9 +8,7 @@ import pytest
 
 from reelmake.cli.demo import DEMO_STRONG_PHRASES
 from reelmake.pipeline import registry
-from reelmake.stages.highlights import SelectOptions, select
-from reelmake.stages.scores.common import CONTENT_SUBSCORES, SUBSCORES, load_scores
-from reelmake.stages.segments import load_candidates
+from reelmake.stages.scores.common import CONTENT_SUBSCORES, SUBSCORES
 from tests.conftest import (
     REPORT_RULES,
     assert_ran,
@@ -20,6 +18,7 @@ from tests.conftest import (
     reelmake_with_config,
     results_of,
     rules_run,
+    threshold_adding_one_clip,
 )
 
 pytestmark = pytest.mark.workflow
@@ -116,30 +115,11 @@ def test_threshold_change_reruns_only_selection_onwards(talk) -> None:
     assert not (folder / "metadata" / f"{before[-1]['clip']}.json").exists()
 
 
-def _threshold_adding_one_clip(folder: Path) -> float:
-    """The highest threshold under which the selection gains exactly one clip."""
-    chosen = _json(folder / "highlights/highlights.json")
-    params = {k: v for k, v in chosen["params"].items() if k != "picture"}
-    candidates = load_candidates(folder / "segments/candidates.json")
-    scores = load_scores(folder / "scores/scores.json")
-    duration = _json(folder / "ingest/video.json")["duration"]
-    count = chosen["highlight_count"]
-    for s in sorted(scores, key=lambda s: -s.overall):
-        if s.overall >= params["threshold"]:
-            continue
-        options = SelectOptions(**{**params, "threshold": s.overall})
-        found = len(select(candidates, scores, options, duration))
-        if found == count + 1:
-            return s.overall
-        assert found == count, "no threshold adds exactly one clip"
-    raise AssertionError("no lower score adds a clip")
-
-
 def test_a_threshold_that_adds_a_clip_cuts_only_that_clip(talk) -> None:
     workdir, video, folder = talk
     assert reelmake("run", video, cwd=workdir).returncode == 0  # the defaults
     before = {p: p.stat().st_mtime_ns for p in (folder / "clips").iterdir()}
-    threshold = _threshold_adding_one_clip(folder)
+    threshold = threshold_adding_one_clip(folder)
     run = reelmake_with_config(
         video, f"highlights:\n  threshold: {threshold}\n", workdir
     )

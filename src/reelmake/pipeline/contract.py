@@ -109,10 +109,13 @@ class Out:
     """A file a step writes, relative to the video's folder (``{clip}`` or
     ``{chunk}`` for a per-item file). A ``part`` is not a result of the stage: a
     helper's output that later steps ask for when they need it. ``report``: the
-    category it is listed under in Snakemake's own report."""
+    category it is listed under in Snakemake's own report. ``kept``: a per-clip
+    file that stays when its clip leaves the selection, since it depends on the
+    clip's span alone (a clip that comes back reuses it)."""
 
     path: str
     part: bool = False
+    kept: bool = False
     report: str | None = None
     caption: str = "summary"
 

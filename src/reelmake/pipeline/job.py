@@ -17,6 +17,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from reelmake.core import fileio
@@ -124,3 +125,33 @@ def run_step(job: Any) -> None:
     kwargs = arguments(step, job)
     timing = step.timing().format(**dict(job.wildcards.items()))
     run_timed(list(job.log), timing, function, **kwargs)
+
+
+def batch_videos(reports: Sequence[str]) -> list[dict[str, str]]:
+    """What the batch's page reads of each video, from its report's path: its
+    state, its selection and where its clips lie (``{clip}`` open)."""
+    videos = []
+    for report in reports:
+        folder = Path(report).parent
+        clips = folder / registry.stage("clips").files["video"]
+        videos.append(
+            {
+                "report": report,
+                "state": str(folder / registry.STATE_FILE),
+                "highlights": str(registry.path("highlights", "highlights", folder)),
+                "clip_video": str(clips),
+            }
+        )
+    return videos
+
+
+def report_batch(job: Any) -> None:
+    """Run the batch report's job (the ``snakemake`` object of its script): a
+    script, not a ``run:`` block, which Snakemake would run in a whole new
+    Snakemake of its own."""
+    run(
+        list(job.log),
+        resolve("report:batch_report"),
+        videos=batch_videos([str(r) for r in job.input.reports]),
+        target=str(job.output.html),
+    )

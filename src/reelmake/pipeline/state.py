@@ -134,13 +134,15 @@ def write_state(
 
 def prune_clips(folder: Path) -> list[Path]:
     """Clips of an earlier selection (another threshold, say) are not results now:
-    every per-clip file of every stage whose clip is not selected goes."""
+    every per-clip file of every stage whose clip is not selected goes, but for the
+    ones kept by their span (see :class:`reelmake.pipeline.contract.Out`)."""
     keep = registry.clip_names(folder)
     if keep is None:
         return []
     removed = []
     for s in registry.REGISTRY:
-        for pattern in [o.path for o in s.outputs.values()] + list(s.side.values()):
+        made = [o.path for o in s.outputs.values() if not o.kept]
+        for pattern in made + list(s.side.values()):
             if "{clip}" not in pattern:
                 continue
             head, tail = pattern.split("{clip}")

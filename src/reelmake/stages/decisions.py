@@ -35,8 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from reelmake.core import fileio
 from reelmake.core.errors import ReelmakeError
 
@@ -206,6 +204,8 @@ def _document(path: Path) -> Any:
 def load(path: str | os.PathLike[str]) -> Decisions:
     """Read and check a decisions file; a wrong one is one line naming the file,
     the line and what is wrong."""
+    import jsonschema  # only where a person keeps a decisions file
+
     path = Path(path)
     document = _document(path)
     data = _plain(document)

@@ -110,6 +110,14 @@ def clip_key(start: float, end: float) -> str:
     return f"{round(start * 1000):08d}-{round(end * 1000):08d}-{digest}"
 
 
+def span_of(clip: str) -> tuple[float, float]:
+    """The span (start and end in seconds) a clip's name holds: the inverse of
+    :func:`clip_key`, so that what depends on the span alone reads it from the name
+    and not from the clip's description (whose title or words may change)."""
+    start, end, _ = clip.split("-")
+    return int(start) / 1000, int(end) / 1000
+
+
 def slugify(text: str, limit: int = 48) -> str:
     """A file-name part safe on every OS: ASCII letters, digits and single hyphens."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

@@ -572,8 +572,8 @@ def plan_clip(
 ) -> dict[str, Any]:
     """Write the edit plan of the clip ``description`` names (its span, title and
     words, a person's corrections in them), and its caption files (``audio``: the
-    speech, where pauses are found; ``subjects``: the video's tracked faces, when a
-    window follows one)."""
+    speech, where pauses are found; ``subjects``: the faces tracked over the clip's
+    span, when a window follows one)."""
     wanted = load_description(description)
     words = [trim.Timed(w["text"], w["start"], w["end"]) for w in wanted["words"]]
     info = fileio.read_json(video_json)
@@ -614,9 +614,21 @@ def load_plan(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def summary(paths: Mapping[str, Path]) -> dict[str, Any]:
-    """The stage state's clips (each plan must read as one)."""
+    """The stage state's clips (each plan must read as one), with how many of each
+    layout their framing chose and how many follow a face (a split screen, or a
+    window whose plan says it follows one)."""
+    layouts: dict[str, int] = {}
+    following = 0
     for key, path in paths.items():
         if key.startswith("plan:"):
-            load_plan(path)
+            layout = load_plan(path)["layout"]
+            layouts[layout["kind"]] = layouts.get(layout["kind"], 0) + 1
+            reason = str(layout.get("reason", ""))
+            following += layout["kind"] == "split" or reason.startswith("following")
     videos = sorted(str(p) for key, p in paths.items() if key.startswith("video:"))
-    return {"clip_count": len(videos), "clips": videos}
+    return {
+        "clip_count": len(videos),
+        "clips": videos,
+        "layouts": layouts,
+        "following_a_face": following,
+    }

