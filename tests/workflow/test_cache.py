@@ -172,8 +172,10 @@ def test_gc_expires_old_videos_and_never_a_running_one(done, long_speech_video) 
 def test_until_stops_after_a_stage(tmp_path: Path, speech_video: Path) -> None:
     run = reelmake("run", speech_video, "--until", "transcription", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
+    # The stage's files: its transcript and the whole video's captions.
     assert set(rules_run(run.stderr)) == {
         "ingest_video", "extract_audio", "plan_chunks", "transcribe_audio",
+        "write_captions",
     }  # fmt: skip
     state = json.loads(reelmake("status", "--json", cwd=tmp_path).stdout)[0]
     assert state["last_stage"] == "transcription"  # the design notes' key

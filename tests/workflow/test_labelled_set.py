@@ -7,7 +7,7 @@ import pytest
 
 from bench import quality
 from reelmake.cache import get_video_hash
-from tests.conftest import fast_clips, reelmake, reelmake_with_config, rules_run
+from tests.conftest import fast_clips, merged_config, reelmake, rules_run
 
 pytestmark = pytest.mark.workflow
 
@@ -21,7 +21,9 @@ BEFORE_SELECTION = {
 def episodes(tmp_path_factory: pytest.TempPathFactory):
     work = fast_clips(tmp_path_factory.mktemp("labelled"))
     made = quality.make_episodes(work)
-    run = reelmake("run", "--cores", "2", *(e.video for e in made), cwd=work)
+    # Only the selection is judged: no clip is rendered.
+    run = reelmake("run", "--cores", "2", "--until", "highlights",
+                   *(e.video for e in made), cwd=work)  # fmt: skip
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     return work, made
 
@@ -59,7 +61,14 @@ def test_highlights_take_the_top_places(episodes) -> None:
 
 def test_a_threshold_change_reruns_nothing_before_selection(episodes) -> None:
     work, made = episodes
-    run = reelmake_with_config(made[0].video, "highlights:\n  threshold: 5.0\n", work)
+    before = (work / "config.yaml").read_text()
+    (work / "config.yaml").write_text(
+        merged_config(before, "highlights:\n  threshold: 5.0\n")
+    )
+    try:
+        run = reelmake("run", "--until", "highlights", made[0].video, cwd=work)
+    finally:
+        (work / "config.yaml").write_text(before)
     assert run.returncode == 0, run.stderr[-2000:]
     ran = set(rules_run(run.stderr))
     assert "select_highlights" in ran

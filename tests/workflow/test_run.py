@@ -30,7 +30,7 @@ pytestmark = pytest.mark.workflow
 # The short test video has no passage long enough for a clip: no clip jobs.
 ALL_RULES = {
     "ingest_video", "extract_audio", "plan_chunks", "transcribe_audio",
-    "segment_transcript",
+    "write_captions", "segment_transcript",
     "score_segments", "select_highlights", "write_metadata", "stage_state", "all",
 }  # fmt: skip
 # The transcript stage and what follows (forcing it runs its chunk plan again too).
