@@ -7,7 +7,7 @@ import pytest
 
 from reelmake.batch import summary
 from reelmake.cli.demo import make_video
-from tests.conftest import reelmake
+from tests.conftest import fast_clips, reelmake
 
 pytestmark = pytest.mark.workflow
 
@@ -36,6 +36,7 @@ def test_fifty_videos_with_two_bad_ones(tmp_path: Path) -> None:
     data = good[0].read_bytes()
     (folder / "truncated.mp4").write_bytes(data[: len(data) // 2])
 
+    fast_clips(tmp_path)  # whatever clips the tiny talks give, small
     run = reelmake("run", folder, "--cores", "2", cwd=tmp_path, timeout=1800)
 
     assert run.returncode == 1

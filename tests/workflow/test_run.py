@@ -19,6 +19,7 @@ from tests.conftest import (
     REPO,
     REPORT_RULES,
     assert_ran,
+    fast_clips,
     only_hash,
     reelmake,
     results_of,
@@ -139,7 +140,7 @@ def test_status_shows_stages(done) -> None:
 def test_kill_during_transcription_resumes_there(
     tmp_path: Path, long_speech_video: Path
 ) -> None:
-    video = tmp_path / "talk.mp4"
+    video = fast_clips(tmp_path) / "talk.mp4"
     shutil.copy(long_speech_video, video)
     proc = subprocess.Popen(
         [sys.executable, "-m", "reelmake.cli", "run", str(video), "--cores", "2"],

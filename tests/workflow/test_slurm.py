@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from reelmake.cli.demo import make_video
-from tests.conftest import REPO, Run, reelmake, results_of
+from tests.conftest import REPO, Run, fast_clips, reelmake, results_of
 from tests.slurm_cluster import cluster, missing_programs
 from tests.soak import snapshot
 
@@ -108,7 +108,7 @@ def test_two_videos_through_slurm_equal_a_local_run(
         make_video(bread, SECOND_SCRIPT)
     local, cluster_dir = tmp_path / "local", tmp_path / "cluster"
     for folder in (local, cluster_dir):
-        folder.mkdir()
+        fast_clips(folder)
         shutil.copy(speech_video, folder / "garden.mp4")
         shutil.copy(bread, folder / "bread.mp4")
 
@@ -134,6 +134,7 @@ def test_two_videos_through_slurm_equal_a_local_run(
 def test_orphaned_jobs_are_cancelled_before_a_rerun(
     slurm: dict[str, str], tmp_path: Path, long_speech_video: Path
 ) -> None:
+    fast_clips(tmp_path)
     shutil.copy(long_speech_video, tmp_path / "talk.mp4")
     command = [sys.executable, "-m", "reelmake.cli", "run", "talk.mp4", "--profile",
                "slurm", "--cores", "2"]  # fmt: skip
