@@ -8,6 +8,7 @@
     python -m bench --only quality        # the labelled quality set, old and new scorer
     python -m bench --only render         # clips from a 1080p talk (not in --quick)
     python -m bench --only review         # from a decision on the page to its clip
+    python -m bench --only audiogram      # a sound-only episode to audiograms
     python -m bench --only headline       # 10- and 60-minute 1080p talks to 9:16 clips
     python -m bench --only headline --minutes 3   # the same on a shorter talk
     python -m bench --docs docs/benchmarks.md   # also write the table there
@@ -841,6 +842,57 @@ def _ask(base: str, token: str, path: str, body: dict[str, Any] | None = None) -
         return json.loads(response.read())
 
 
+def audiogram(b: Bench) -> None:
+    """A sound-only episode (the demo talk's sound as .m4a with a cover picture) to
+    the default vertical audiograms: each render job's time per second of clip
+    against the same ffmpeg graph run by hand."""
+    from reelmake.stages.clips import render as rendering
+    from reelmake.stages.clips.plan import load_plan
+    from tests.episodes import make_cover, make_episode
+
+    work = b.tmp / "audiogram"
+    work.mkdir()
+    talk = b.talk()
+    episode = make_episode(work / "episode.m4a", talk, make_cover(work / "cover.jpg"))
+    start = time.perf_counter()
+    subprocess.run(reelmake("run", episode.name, "--cores", "2"), cwd=work, env=ENV,
+                   check=True, capture_output=True)  # fmt: skip
+    total = time.perf_counter() - start
+    folder = next(p for p in (work / "results").iterdir() if len(p.name) == 16)
+    source = next(folder.glob("source.*"))
+    timings = folder / "benchmarks" / "render_clip"
+    plans = sorted((folder / "clips").glob("*.plan.json"))
+    b.emit("audiogram", f"whole default run, {len(plans)} audiograms, --cores 2",
+           total, "s")  # fmt: skip
+    jobs = sum(bench_tsv(p)[0] for p in timings.glob("*.tsv"))
+    ours = hand = length = 0.0
+    options = rendering.RenderOptions(threads=2)
+    for path in plans:
+        made = load_plan(path)
+        length += made["duration"]
+
+        def render(path: Path = path) -> float:
+            began = time.perf_counter()
+            rendering.render_clip(source, path, work / "out.mp4", options)
+            return time.perf_counter() - began
+
+        ours += b.median(render)
+
+        def by_hand(made: dict[str, Any] = made) -> float:
+            with tempfile.TemporaryDirectory() as tmp:
+                graph = rendering.filter_graph(made, Path(tmp))
+                cmd = rendering.encode_command(source, made, graph, options,
+                                               Path(tmp) / "hand.mp4")  # fmt: skip
+                return wall(cmd, Path(tmp))
+
+        hand += b.median(by_hand)
+    if length:
+        b.emit("audiogram", "render per second of clip", ours / length, "s",
+               hand / length, "floor: the same ffmpeg graph run by hand, 2 threads; "
+               f"the run's render jobs took {jobs / length:.2f} s per second of clip, "
+               "two at a time")  # fmt: skip
+
+
 def review(b: Bench) -> None:
     """The time from a decision on the review page (the best clip starts one word
     later, or back) to its rendered clip: the decision's request, Render (a run of
@@ -1310,6 +1362,7 @@ EXTRA_BENCHES = {
     "quality": quality,
     "framing": framing,
     "review": review,
+    "audiogram": audiogram,
     "headline": headline,
 }
 
