@@ -667,24 +667,8 @@ def shared(b: Bench) -> None:
 # -- 11. rendering at real resolution -------------------------------------------
 def _threshold_adding_one(folder: Path) -> float | None:
     """The highest threshold under which the selection gains exactly one clip."""
-    from reelmake.stages.highlights import SelectOptions, select
-    from reelmake.stages.scores.common import load_scores
-    from reelmake.stages.segments import load_candidates
-
-    chosen = json.loads((folder / "highlights" / "highlights.json").read_text())
-    params = {k: v for k, v in chosen["params"].items() if k != "picture"}
-    candidates = load_candidates(folder / "segments" / "candidates.json")
-    scores = load_scores(folder / "scores" / "scores.json")
-    duration = json.loads((folder / "ingest" / "video.json").read_text())["duration"]
-    for s in sorted(scores, key=lambda s: -s.overall):
-        if s.overall < params["threshold"]:
-            options = SelectOptions(**{**params, "threshold": s.overall})
-            found = len(select(candidates, scores, options, duration))
-            if found == chosen["highlight_count"] + 1:
-                return s.overall
-            if found > chosen["highlight_count"] + 1:
-                return None
-    return None
+    found = _threshold_adding_few(folder)
+    return found[0] if found is not None and found[1] == 1 else None
 
 
 def render(b: Bench) -> None:

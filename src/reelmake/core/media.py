@@ -92,17 +92,22 @@ def _has_mp4_header(path: str | os.PathLike[str]) -> bool:
         return fh.read(12)[4:8] == b"ftyp"
 
 
+def _ffprobe(path: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
+    """ffprobe's JSON of a file's format and streams (its errors in ``stderr``)."""
+    return subprocess.run(
+        [tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format",
+         "-show_streams", "--", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
 def probe(path: str | os.PathLike[str], name: str | None = None) -> VideoInfo:
     """Read duration and streams; raise a one-line error for anything unusable.
 
     ``name`` is how the file is called in error messages (the user's own path).
     """
     name = name or str(path)
-    result = subprocess.run(
-        [tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format",
-         "-show_streams", "--", str(path)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    result = _ffprobe(path)
     if result.returncode != 0:
         if "moov atom not found" in result.stderr and _has_mp4_header(path):
             raise ReelmakeError(
@@ -214,11 +219,7 @@ def check_media(
     size = os.path.getsize(path)
     if size == 0:
         return "empty (0 bytes)"
-    probed = subprocess.run(
-        [tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format",
-         "-show_streams", "--", str(path)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    probed = _ffprobe(path)
     if probed.returncode != 0:
         reason = first_line(probed.stderr).replace(f"{path}: ", "")
         return f"unreadable ({reason})"
