@@ -851,6 +851,9 @@ def audiogram(b: Bench) -> None:
     jobs = sum(bench_tsv(p)[0] for p in timings.glob("*.tsv"))
     ours = hand = length = 0.0
     options = rendering.RenderOptions(threads=2)
+    # A plan names its picture (the cover) from the working folder, as jobs see it.
+    here = Path.cwd()
+    os.chdir(work)
     for path in plans:
         made = load_plan(path)
         length += made["duration"]
@@ -870,6 +873,7 @@ def audiogram(b: Bench) -> None:
                 return wall(cmd, Path(tmp))
 
         hand += b.median(by_hand)
+    os.chdir(here)
     if length:
         b.emit("audiogram", "render per second of clip", ours / length, "s",
                hand / length, "floor: the same ffmpeg graph run by hand, 2 threads; "
