@@ -852,28 +852,26 @@ def audiogram(b: Bench) -> None:
     ours = hand = length = 0.0
     options = rendering.RenderOptions(threads=2)
     # A plan names its picture (the cover) from the working folder, as jobs see it.
-    here = Path.cwd()
-    os.chdir(work)
-    for path in plans:
-        made = load_plan(path)
-        length += made["duration"]
+    with contextlib.chdir(work):
+        for path in plans:
+            made = load_plan(path)
+            length += made["duration"]
 
-        def render(path: Path = path) -> float:
-            began = time.perf_counter()
-            rendering.render_clip(source, path, work / "out.mp4", options)
-            return time.perf_counter() - began
+            def render(path: Path = path) -> float:
+                began = time.perf_counter()
+                rendering.render_clip(source, path, work / "out.mp4", options)
+                return time.perf_counter() - began
 
-        ours += b.median(render)
+            ours += b.median(render)
 
-        def by_hand(made: dict[str, Any] = made) -> float:
-            with tempfile.TemporaryDirectory() as tmp:
-                graph = rendering.filter_graph(made, Path(tmp))
-                cmd = rendering.encode_command(source, made, graph, options,
-                                               Path(tmp) / "hand.mp4")  # fmt: skip
-                return wall(cmd, Path(tmp))
+            def by_hand(made: dict[str, Any] = made) -> float:
+                with tempfile.TemporaryDirectory() as tmp:
+                    graph = rendering.filter_graph(made, Path(tmp))
+                    cmd = rendering.encode_command(source, made, graph, options,
+                                                   Path(tmp) / "hand.mp4")  # fmt: skip
+                    return wall(cmd, Path(tmp))
 
-        hand += b.median(by_hand)
-    os.chdir(here)
+            hand += b.median(by_hand)
     if length:
         b.emit("audiogram", "render per second of clip", ours / length, "s",
                hand / length, "floor: the same ffmpeg graph run by hand, 2 threads; "
