@@ -243,21 +243,17 @@ def _snap_to_words(
 
 def apply_decisions(
     machine: Sequence[Highlight],
+    kept: Sequence[tuple[Highlight, decisions.ClipDecision]],
     decided: decisions.Decisions,
-    words: Sequence[Word],
-    scores: Sequence[Score],
-    options: SelectOptions,
 ) -> list[Highlight]:
     """The clips once a person's decisions are honoured: rejected ones are gone
-    (``machine`` was selected without them), kept ones (approved, moved or added)
-    are in whatever their scores, with the span, title, hook and hashtags the
-    person gave them. Ranked: the person's order first, then by score."""
+    (``machine`` was selected without them), ``kept`` ones (approved, moved or
+    added, each made from its decision) are in whatever their scores, with the
+    span, title, hook and hashtags the person gave them. Ranked: the person's order
+    first, then by score."""
     entries: list[tuple[Highlight, decisions.ClipDecision | None]] = []
-    for d in decided.clips:
-        if not d.kept:
-            continue
-        made = _decided_clip(d, words, scores, options)
-        if made is not None and not any(
+    for made, d in kept:
+        if not any(
             _same_clip((made.start, made.end), (h.start, h.end)) for h, _ in entries
         ):
             entries.append((_edited(made, d), d))
@@ -430,17 +426,17 @@ def choose(
     the transcript's, corrected). Reads and writes nothing, so the review page shows
     exactly what the next run makes."""
     kept = [
-        made
+        (made, d)
         for d in decided.clips
         if d.kept and (made := _decided_clip(d, words, scores, options)) is not None
     ]
     machine = select(
         candidates, scores, options, duration,
         exclude=decided.rejected(),
-        taken=[(h.start, h.end) for h in kept],
+        taken=[(h.start, h.end) for h, _ in kept],
         slots=max(options.top_k - len(kept), 0),
     )  # fmt: skip
-    return apply_decisions(machine, decided, words, scores, options)
+    return apply_decisions(machine, kept, decided)
 
 
 def corrected(words: Sequence[Word], decided: decisions.Decisions) -> list[Word]:
