@@ -15,6 +15,7 @@ import pytest
 
 from reelmake.cli.demo import make_video
 from reelmake.core.errors import NOTICE
+from reelmake.core.hashing import hash_file
 from reelmake.core.media import Expected, audio_lag, check_media
 from reelmake.stages.audio import extract_audio, timestamps_kept
 from tests.conftest import SHORT_SCRIPT
@@ -77,6 +78,30 @@ def test_a_damaged_clip_is_found(
     else:
         expected = Expected(duration=_seconds(clip) + 2)
     assert found in check_media(copy, expected)
+
+
+def test_bytes_as_their_maker_wrote_them_are_not_read_through_again(
+    clip: Path, tmp_path: Path
+) -> None:
+    """A file that still holds the bytes its maker recorded is trusted without a
+    decode (here even one damaged inside, as if the maker had written it so); once
+    its bytes differ it is read through, and a change that still decodes is
+    found by its hash."""
+    expected = Expected(duration=_seconds(clip))
+    damaged = tmp_path / "damaged.mp4"
+    shutil.copy(clip, damaged)
+    _overwrite(damaged, damaged.stat().st_size // 2, 300)
+    assert "damaged inside" in check_media(damaged, expected)
+    assert check_media(damaged, expected, written=hash_file(damaged)) == ""
+    assert "damaged inside" in check_media(damaged, expected, written=hash_file(clip))
+    assert check_media(clip, expected, written=hash_file(clip)) == ""
+    assert "changed since it was written" in check_media(
+        clip, expected, written=hash_file(damaged)
+    )
+    # A cut-off file is found by its probe or its read, whatever its hash says.
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])
+    assert "cut off before its end" in check_media(cut, expected, written="0" * 32)
 
 
 def test_a_missing_stream_and_another_size_are_found(

@@ -77,7 +77,7 @@ def test_damaged_clips_and_table_are_shown_and_made_again(clipped) -> None:
     assert set(damaged) == {str(p) for p in (cut, emptied, overwritten)}
     assert "cut off before its end" in damaged[str(cut)]
     assert damaged[str(emptied)] == "empty (0 bytes)"
-    assert "changed since it was rendered" in damaged[str(overwritten)]
+    assert "changed since it was written" in damaged[str(overwritten)]
     assert status["metadata"]["damaged"] == {str(table): "is empty"}
     assert status["plan"]["clips"]["status"] == "pending"
     assert status["plan"]["clips"]["reason"].startswith("damaged: ")

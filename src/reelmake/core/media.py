@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reelmake.core import hashing
 from reelmake.core.errors import ReelmakeError
 
 
@@ -210,12 +211,19 @@ _ERRORS_SHOWN = 1
 
 
 def check_media(
-    path: str | os.PathLike[str], expected: Expected, decode: bool = True
+    path: str | os.PathLike[str],
+    expected: Expected,
+    decode: bool = True,
+    written: str | None = None,
 ) -> str:
     """Why a media file is not what ``expected`` says, in a few words ("" when it
     is): empty, unreadable, a missing stream, another size or length, or errors when
     it is read through (``decode``: every frame decoded, else every packet read,
-    which finds a cut-off file but not one overwritten inside a frame)."""
+    which finds a cut-off file but not one overwritten inside a frame).
+
+    ``written`` is the hash of the bytes its maker wrote (ffmpeg done without an
+    error): a file that still holds them is not read through again, and one that
+    does not is changed, even when it reads without an error."""
     size = os.path.getsize(path)
     if size == 0:
         return "empty (0 bytes)"
@@ -227,7 +235,13 @@ def check_media(
     problem = _against(data, expected)
     if problem:
         return problem
-    return _read_through(path, decode)
+    if written is None:
+        return _read_through(path, decode)
+    if hashing.hash_file(path) == written:
+        return ""
+    return _read_through(path, decode) or (
+        "changed since it was written (its bytes are not those its maker wrote)"
+    )
 
 
 def _against(data: Mapping[str, Any], expected: Expected) -> str:

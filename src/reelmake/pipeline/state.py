@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reelmake.core import config, fileio, hashing, media
+from reelmake.core import config, fileio, media
 from reelmake.pipeline import discovery, registry
 from reelmake.pipeline.contract import Stage, resolve
 from reelmake.pipeline.discovery import source_link
@@ -173,8 +173,9 @@ def _file_key(path: Path) -> list[int]:
 
 class Verifier:
     """Checks the files of finished stages that their summaries cannot see through:
-    clips (a probe against their plan, then every frame decoded, then their sound
-    against the transcript's audio), tables (their row count) and the WAV (its
+    clips (a probe against their plan, their bytes against those their render
+    wrote, every frame decoded when those are not known or differ, then their
+    sound against the transcript's audio), tables (their row count) and the WAV (its
     length against its size). A file that passed is remembered by its size, times
     and inode, so it is checked once per version, not on every look."""
 
@@ -281,9 +282,8 @@ class Verifier:
         if plan is None:
             return "", None  # no selection names it: pruned by the state's writer
         expected, start, length = plan
-        problem = media.check_media(path, expected) or _digest_problem(
-            path, self.folder / registry.stage("clips").side["digest"].format(clip=clip)
-        )
+        digest = self.folder / registry.stage("clips").side["digest"].format(clip=clip)
+        problem = media.check_media(path, expected, written=_written(digest))
         if problem or not wav.is_file():
             return problem, None
         lag = media.audio_lag(path, wav, start, length)
@@ -320,16 +320,13 @@ def clip_plan(
     return media.Expected(duration=end - start), start, None
 
 
-def _digest_problem(path: Path, digest: Path) -> str:
-    """A clip whose bytes are not those its render wrote was changed since (a clip
-    overwritten inside can still decode without an error)."""
+def _written(digest: Path) -> str | None:
+    """The hash of the bytes a clip's render wrote (None for a clip rendered before
+    digests were kept)."""
     try:
-        made = digest.read_text().strip()
+        return digest.read_text().strip() or None
     except OSError:
-        return ""  # rendered before digests were kept: the other checks hold
-    if made and hashing.hash_file(path) != made:
-        return "changed since it was rendered (its bytes are not those written)"
-    return ""
+        return None
 
 
 def _table_problem(path: Path, clips: int) -> str:
