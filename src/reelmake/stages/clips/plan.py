@@ -12,7 +12,6 @@ trimming or loudness re-renders without tracking, scoring or transcribing again.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -284,20 +283,23 @@ def plan_layout(
 
 def _measure(sound: Path, effects: str = "") -> tuple[float, float]:
     """Integrated loudness (LUFS) and true peak (dBTP) of a WAV file, after
-    ``effects`` (filters ending in a comma) when given."""
+    ``effects`` (filters ending in a comma) when given: ffmpeg's EBU R128 meter,
+    a quarter of the time of its ``loudnorm`` filter, which measures the same at a
+    192 kHz rate."""
     result = subprocess.run(
         [tool("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-i", str(sound),
-         "-af", f"{effects}loudnorm=print_format=json", "-f", "null", "-"],
+         "-af", f"{effects}ebur128=peak=true", "-f", "null", "-"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    found = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", result.stderr, re.S)
-    if result.returncode != 0 or found is None:
+    summary = result.stderr.rpartition("Summary:")[2]
+    loudness = re.search(r"\bI:\s+(-?(?:[0-9.]+|inf)) LUFS", summary)
+    peak = re.search(r"\bPeak:\s+(-?(?:[0-9.]+|inf)) dBFS", summary)
+    if result.returncode != 0 or loudness is None or peak is None:
         raise ReelmakeError(
             f"{sound}: loudness could not be measured "
             f"({result.stderr.strip().splitlines()[-1:]})"
         )
-    values = json.loads(found.group(0))
-    return float(values["input_i"]), float(values["input_tp"])
+    return float(loudness.group(1)), float(peak.group(1))
 
 
 def kept_sound(
