@@ -45,6 +45,7 @@ for step in registry.steps():
             conda:
                 "environment.yml"
             threads: step_threads(step)
+            priority: step.priority
             resources:
                 **step_resources(step),
             params:
@@ -68,6 +69,7 @@ for step in registry.steps():
             conda:
                 "environment.yml"
             threads: step_threads(step)
+            priority: step.priority
             resources:
                 **step_resources(step),
             params:

@@ -188,3 +188,36 @@ def test_the_state_takes_every_listed_result() -> None:
         if any(isinstance(k, Source) for k in step.inputs.values())
     ]
     assert "ingest_video" in sources
+
+
+def _upstream_per_clip(rule: str) -> set[str]:
+    """The per-clip steps a per-clip step waits for, however far back."""
+    found: set[str] = set()
+    todo = [registry.step(rule)]
+    while todo:
+        for ref in _refs(todo.pop()):
+            producer = next(st for st in registry.stage(ref.stage).steps
+                            if ref.key in {*st.outputs, *st.side})  # fmt: skip
+            if producer.per == "clip" and producer.rule not in found:
+                found.add(producer.rule)
+                todo.append(producer)
+    return found
+
+
+def _default_threads(step: Step) -> int:
+    if isinstance(step.threads, int):
+        return step.threads
+    section, key = step.threads.split(".")
+    return int(config.defaults(section)[key])
+
+
+def test_what_a_render_waits_for_runs_before_any_render() -> None:
+    """A clip's tracking and plan go before every render and claim no more cores
+    than a render frees, so no clip's short jobs wait behind the renders."""
+    render = registry.step("render_clip")
+    before = _upstream_per_clip("render_clip")
+    assert before == {"track_subjects", "plan_clip"}
+    for rule in before:
+        step = registry.step(rule)
+        assert step.priority > render.priority, rule
+        assert _default_threads(step) <= _default_threads(render), rule

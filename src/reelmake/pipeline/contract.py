@@ -137,7 +137,8 @@ class Step:
     ``threads`` and resource values may be a number or a config key
     (``"transcript.threads"``). ``shared``: its outputs may come from Snakemake's
     between-workflow cache (``--cache``). ``doing``: what the video is doing while
-    it runs, in words.
+    it runs, in words. ``priority``: Snakemake's, among the jobs ready to run (the
+    higher first).
     """
 
     rule: str
@@ -159,6 +160,7 @@ class Step:
     resources: Mapping[str, int | str] = field(default_factory=dict)
     local: bool = False
     shared: bool = False
+    priority: int = 0
 
     def log(self, results: str = "results") -> str:
         """Its log file's pattern."""

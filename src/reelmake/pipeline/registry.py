@@ -34,6 +34,14 @@ DECISIONS = "decisions.yaml"
 # 8 GB for a job that reads a long source's few seconds), and `--resources mem_mb=`
 # would run far fewer jobs at once than fit.
 JOB_MEM_MB = 500
+# Priorities among the jobs ready to run. The short jobs each clip's render waits
+# for (its tracking and its plan) go first: they leave every render ready at once,
+# so that the renders keep the cores busy to the end instead of the last clip's
+# tracking, plan and render running alone after the others. Renders go before the
+# bookkeeping (metadata, exports, state, reports: priority 0), which would hold a
+# core for a second between renders and runs beside the last render instead.
+PLAN_FIRST = 10
+RENDER_NEXT = 5
 
 REGISTRY: tuple[Stage, ...] = (
     Stage(
@@ -241,6 +249,10 @@ REGISTRY: tuple[Stage, ...] = (
                 threads="framing.threads",
                 # Measured peak: 140 MB (a 1080p source, two decoding threads).
                 resources={"mem_mb": 600},
+                # Every clip's tracking and plan before the renders: a few seconds
+                # each, after which every render can start, so that none is left
+                # to run alone at the end.
+                priority=PLAN_FIRST,
             ),
         ),
         config="framing",
@@ -270,6 +282,7 @@ REGISTRY: tuple[Stage, ...] = (
                 options="clips.plan:PlanOptions",
                 per="clip",
                 local=True,
+                priority=PLAN_FIRST,
             ),
             Step(
                 "render_clip",
@@ -287,6 +300,7 @@ REGISTRY: tuple[Stage, ...] = (
                 fill_cores=True,
                 # Measured peak: 340 MB (a 1080p source to a 1080x1920 clip).
                 resources={"mem_mb": 1000},
+                priority=RENDER_NEXT,
             ),
         ),
         summary="clips.plan:summary",

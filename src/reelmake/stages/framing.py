@@ -631,8 +631,9 @@ def track_subjects(
     else:
         width, height = int(stream["width"]), int(stream["height"])
         costs = Costs()
+        # The decoder gets one thread more than the job, beside the search.
         found = analyse(source, width, height, options, origin, length, costs,
-                        options.threads)  # fmt: skip
+                        options.threads + 1)  # fmt: skip
         log.info("where the time went: %s", costs.line(found[2]))
     tracks, shots, count = found
     data = fileio.artifact(
