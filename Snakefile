@@ -41,11 +41,11 @@ for step in registry.steps():
             log:
                 step.log(),
             cache: step_cache(step)
+            priority: step.priority
             localrule: step.local
             conda:
                 "environment.yml"
             threads: step_threads(step)
-            priority: step.priority
             resources:
                 **step_resources(step),
             params:
@@ -65,11 +65,11 @@ for step in registry.steps():
             log:
                 step.log(),
             cache: step_cache(step)
+            priority: step.priority
             localrule: step.local
             conda:
                 "environment.yml"
             threads: step_threads(step)
-            priority: step.priority
             resources:
                 **step_resources(step),
             params:

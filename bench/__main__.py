@@ -11,6 +11,7 @@
     python -m bench --only audiogram      # a sound-only episode to audiograms
     python -m bench --only headline       # 10- and 60-minute 1080p talks to 9:16 clips
     python -m bench --only headline --minutes 3   # the same on a shorter talk
+    python -m bench --only headline --talks DIR   # generated talks kept in DIR
     python -m bench --docs docs/benchmarks.md   # also write the table there
 
 Inputs are generated (ffmpeg, espeak-ng) in a temporary folder that is removed at the
@@ -62,6 +63,7 @@ class Bench:
         self._long: Path | None = None
         self.frames: Path | None = None  # where render writes a frame per style
         self.minutes: list[float] = [10.0, 60.0]  # the talks of the headline
+        self.talks: Path | None = None  # where its generated talks are kept
 
     def emit(self, bench: str, case: str, value: float, unit: str,
              floor: float | None = None, note: str = "") -> None:  # fmt: skip
@@ -1188,6 +1190,22 @@ def _by_hand(source: Path, plan: dict[str, Any], folder: Path, out: Path) -> lis
     ]  # fmt: skip
 
 
+def headline_talk(minutes: float, folder: Path) -> Path:
+    """The headline's generated talk of ``minutes``, in ``folder`` (made there once:
+    a 60-minute one takes about 20 minutes on two cores)."""
+    from reelmake.cli.demo import make_talk, portrait
+
+    target = folder / ("talk.mp4" if folder.name.startswith("headline-")
+                       else f"headline-{minutes:g}min.mp4")  # fmt: skip
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        make_talk(
+            target, _spoken(minutes), size="1920x1080", fps=30, picture=portrait(),
+            preset="veryfast", keyframe_seconds=2.0,
+        )  # fmt: skip
+    return target
+
+
 def headline(b: Bench) -> None:
     """Generated 1080p30 talks (B-frames, a keyframe every 2 s, a real face
     off-centre) of ``--minutes`` to 9:16 clips with the default settings, on every
@@ -1196,7 +1214,6 @@ def headline(b: Bench) -> None:
     cores, and decoding the spans the clips cover), each rule's job time and mean
     load, a threshold change that adds one clip against a bare re-encode of it, and
     tracking against decoding the spans it covers."""
-    from reelmake.cli.demo import make_talk, portrait
     from reelmake.core import config
     from reelmake.stages.clips.plan import load_plan
     from reelmake.stages.framing import TrackOptions, tracked_range
@@ -1208,14 +1225,15 @@ def headline(b: Bench) -> None:
         work = b.tmp / f"headline-{minutes:g}"
         work.mkdir()
         began = time.perf_counter()
-        video, _ = make_talk(
-            work / "talk.mp4", _spoken(minutes), size="1920x1080", fps=30,
-            picture=portrait(), preset="veryfast", keyframe_seconds=2.0,
-        )  # fmt: skip
+        made = headline_talk(minutes, b.talks or work)
+        video = work / "talk.mp4"
+        if made != video:
+            shutil.copy(made, video)
         seconds = probe_duration(video)
         b.emit("headline", f"{tag}: generate the 1080p30 talk", time.perf_counter()
                - began, "s", note=f"{seconds / 60:.1f} min, "
-               f"{video.stat().st_size / 2**20:.0f} MiB")  # fmt: skip
+               f"{video.stat().st_size / 2**20:.0f} MiB"
+               + (f"; kept in {b.talks}" if b.talks else ""))  # fmt: skip
         load_before = os.getloadavg()[0]
         began = time.perf_counter()
         subprocess.run(reelmake("run", video.name, "--cores", str(cores)), cwd=work,
@@ -1439,6 +1457,10 @@ def main(argv: list[str] | None = None) -> int:
         help="headline: the talks' lengths in minutes (default: 10 60)",
     )  # fmt: skip
     parser.add_argument(
+        "--talks", type=Path, metavar="DIR",
+        help="headline: keep the generated talks here and use them again",
+    )  # fmt: skip
+    parser.add_argument(
         "--render", type=Path, nargs="+", metavar="JSONL",
         help="write --docs from the JSON lines of earlier runs instead of running",
     )  # fmt: skip
@@ -1457,6 +1479,7 @@ def main(argv: list[str] | None = None) -> int:
         b.frames = args.frames
         if args.minutes:
             b.minutes = list(args.minutes)
+        b.talks = args.talks.resolve() if args.talks else None
         print(
             f"{'bench':<13} {'case':<44} {'value':>10} {'unit':<5}{'floor':>10} "
             f"{'ratio':>8}  note"
