@@ -73,7 +73,7 @@ class VideoLine:
     ended: bool = False  # the run is over
     interrupted: bool = False  # a stop signal came: its jobs' ends are no failures
 
-    def text(self, results: Path) -> str:
+    def text(self, results: Path, leading: bool = False) -> str:
         if self.interrupted and self.running and not self.ended:
             jobs = " and ".join(
                 dict.fromkeys(DOING.get(r, r) for r in self.running.values())
@@ -83,11 +83,13 @@ class VideoLine:
             return f"{self.name}: interrupted, {self.done} job(s) done and kept"
         if self.failures:
             return f"{self.name}: failed in {', '.join(self.failures)}"
-        return f"{self.activity(results)}, {self.done} job(s) done"
+        return f"{self.activity(results, leading)}, {self.done} job(s) done"
 
-    def activity(self, results: Path) -> str:
+    def activity(self, results: Path, leading: bool = False) -> str:
         """What the video is at, without the job count (in the pipeline's order, so
-        that the same jobs always read the same)."""
+        that the same jobs always read the same); ``leading``: only the earliest
+        stage it is at, which changes as the video moves on, not with every job
+        that starts or ends beside it."""
         if self.failures:
             return self.text(results)
         parts = []
@@ -95,7 +97,7 @@ class VideoLine:
             order = {rule: i for i, rule in enumerate(DOING)}
             rules = sorted(self.running.values(), key=lambda r: order.get(r, 99))
             doing = list(dict.fromkeys(DOING.get(r, r) for r in rules))
-            parts.append(" and ".join(doing))
+            parts.append(doing[0] if leading else " and ".join(doing))
         elif self.ended:
             parts.append("finished" if self.done else "nothing to do")
         elif self.done:
@@ -207,16 +209,16 @@ class Display:
         for line in self.lines.values():
             self._hearing(line)
             line.interrupted = bool(self.stop.signals)
-        texts = {h: line.text(self.results) for h, line in self.lines.items()}
         if self.terminal:
-            self._redraw([*texts.values(), self._jobs()])
+            texts = [line.text(self.results) for line in self.lines.values()]
+            self._redraw([*texts, self._jobs()])
             return
-        # In a pipe, a line is written when what the video is at changes (not for
-        # every job that ends while it stays at the same thing).
-        for h, text in texts.items():
-            doing = self.lines[h].activity(self.results)
+        # In a pipe, a line is written when the earliest stage the video is at
+        # changes (not for every job that starts or ends beside it).
+        for h, line in self.lines.items():
+            doing = line.activity(self.results, leading=True)
             if self._last.get(h) != doing:
-                self.stream.write(text + "\n")
+                self.stream.write(line.text(self.results, leading=True) + "\n")
                 self._last[h] = doing
         self.stream.flush()
 
