@@ -284,8 +284,8 @@ def plan_layout(
 def _measure(sound: Path, effects: str = "") -> tuple[float, float]:
     """Integrated loudness (LUFS) and true peak (dBTP) of a WAV file, after
     ``effects`` (filters ending in a comma) when given: ffmpeg's EBU R128 meter,
-    a quarter of the time of its ``loudnorm`` filter, which measures the same at a
-    192 kHz rate."""
+    under a third of the CPU of its ``loudnorm`` filter, which measures the same
+    after resampling to 192 kHz."""
     result = subprocess.run(
         [tool("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-i", str(sound),
          "-af", f"{effects}ebur128=peak=true", "-f", "null", "-"],
