@@ -9,6 +9,7 @@ Clip players point at the clip files beside the page.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import csv
 import glob
@@ -23,6 +24,8 @@ from reelmake.core import fileio
 from reelmake.core.media import tool
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Thumbnails taken side by side while a report's timeline is drawn.
+THUMBNAILS_AT_ONCE = 2
 
 
 def _env() -> Any:
@@ -144,21 +147,35 @@ def video_report(
     chosen = fileio.read_json(highlights)
     threshold = float(chosen["params"]["threshold"])
     clips = []
-    for h in chosen["highlights"]:
-        video, srt, plan, meta = (
-            Path(p.replace("{clip}", h["clip"]))
-            for p in (clip_video, clip_srt, clip_plan, clip_json)
+    # The thumbnails (an ffmpeg each) are taken while the timeline is drawn: the
+    # report is the last job of a run, often alone on the machine.
+    with concurrent.futures.ThreadPoolExecutor(THUMBNAILS_AT_ONCE) as pool:
+        for h in chosen["highlights"]:
+            video, srt, plan, meta = (
+                Path(p.replace("{clip}", h["clip"]))
+                for p in (clip_video, clip_srt, clip_plan, clip_json)
+            )
+            clips.append(
+                {
+                    **h,
+                    "meta": fileio.read_json(meta) if meta.exists() else {},
+                    "video": os.path.relpath(video, folder),
+                    "thumbnail": pool.submit(
+                        thumbnail, video, at=min(1.0, h["duration"] / 2)
+                    ),
+                    "captions": _caption_text(srt),
+                    "framing": _framing(plan),
+                }
+            )
+        timeline = timeline_svg(
+            cands["candidates"],
+            {s["id"]: s["overall"] for s in scored},
+            chosen["highlights"],
+            float(info["duration"]),
+            threshold,
         )
-        clips.append(
-            {
-                **h,
-                "meta": fileio.read_json(meta) if meta.exists() else {},
-                "video": os.path.relpath(video, folder),
-                "thumbnail": thumbnail(video, at=min(1.0, h["duration"] / 2)),
-                "captions": _caption_text(srt),
-                "framing": _framing(plan),
-            }
-        )
+        for clip in clips:
+            clip["thumbnail"] = clip["thumbnail"].result()
     page = (
         _env()
         .get_template("video.html.j2")
@@ -169,13 +186,7 @@ def video_report(
             stages=[(b["stage"], b) for b in status.values() if _is_block(b)],
             candidates=len(cands["candidates"]),
             threshold=threshold,
-            timeline=timeline_svg(
-                cands["candidates"],
-                {s["id"]: s["overall"] for s in scored},
-                chosen["highlights"],
-                float(info["duration"]),
-                threshold,
-            ),
+            timeline=timeline,
             clips=clips,
             timings=_timings(timings),
         )
