@@ -880,12 +880,12 @@ def audiogram(b: Bench) -> None:
             made = load_plan(path)
             length += made["duration"]
 
-            def render(path: Path = path) -> float:
+            def render_once(path: Path = path) -> float:
                 began = time.perf_counter()
                 rendering.render_clip(source, path, work / "out.mp4", options)
                 return time.perf_counter() - began
 
-            ours += b.median(render)
+            ours += b.median(render_once)
 
             def by_hand(made: dict[str, Any] = made) -> float:
                 with tempfile.TemporaryDirectory() as tmp:
@@ -1195,8 +1195,7 @@ def headline_talk(minutes: float, folder: Path) -> Path:
     a 60-minute one takes about 20 minutes on two cores)."""
     from reelmake.cli.demo import make_talk, portrait
 
-    target = folder / ("talk.mp4" if folder.name.startswith("headline-")
-                       else f"headline-{minutes:g}min.mp4")  # fmt: skip
+    target = folder / f"headline-{minutes:g}min.mp4"
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
         make_talk(
@@ -1225,10 +1224,9 @@ def headline(b: Bench) -> None:
         work = b.tmp / f"headline-{minutes:g}"
         work.mkdir()
         began = time.perf_counter()
-        made = headline_talk(minutes, b.talks or work)
-        video = work / "talk.mp4"
-        if made != video:
-            shutil.copy(made, video)
+        video = headline_talk(minutes, b.talks or work)
+        if video.parent != work:
+            video = Path(shutil.copy(video, work))
         seconds = probe_duration(video)
         b.emit("headline", f"{tag}: generate the 1080p30 talk", time.perf_counter()
                - began, "s", note=f"{seconds / 60:.1f} min, "

@@ -150,7 +150,22 @@ def video_report(
     # The thumbnails (an ffmpeg each) are taken while the timeline is drawn: the
     # report is the last job of a run, often alone on the machine.
     with concurrent.futures.ThreadPoolExecutor(THUMBNAILS_AT_ONCE) as pool:
-        for h in chosen["highlights"]:
+        pictures = [
+            pool.submit(
+                thumbnail,
+                Path(clip_video.replace("{clip}", h["clip"])),
+                at=min(1.0, h["duration"] / 2),
+            )
+            for h in chosen["highlights"]
+        ]
+        timeline = timeline_svg(
+            cands["candidates"],
+            {s["id"]: s["overall"] for s in scored},
+            chosen["highlights"],
+            float(info["duration"]),
+            threshold,
+        )
+        for h, picture in zip(chosen["highlights"], pictures, strict=True):
             video, srt, plan, meta = (
                 Path(p.replace("{clip}", h["clip"]))
                 for p in (clip_video, clip_srt, clip_plan, clip_json)
@@ -160,22 +175,11 @@ def video_report(
                     **h,
                     "meta": fileio.read_json(meta) if meta.exists() else {},
                     "video": os.path.relpath(video, folder),
-                    "thumbnail": pool.submit(
-                        thumbnail, video, at=min(1.0, h["duration"] / 2)
-                    ),
+                    "thumbnail": picture.result(),
                     "captions": _caption_text(srt),
                     "framing": _framing(plan),
                 }
             )
-        timeline = timeline_svg(
-            cands["candidates"],
-            {s["id"]: s["overall"] for s in scored},
-            chosen["highlights"],
-            float(info["duration"]),
-            threshold,
-        )
-        for clip in clips:
-            clip["thumbnail"] = clip["thumbnail"].result()
     page = (
         _env()
         .get_template("video.html.j2")
