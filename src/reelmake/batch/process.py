@@ -2,8 +2,9 @@
 leaves behind (its lock, its jobs in a SLURM queue).
 
 This is the one module that starts Snakemake. It runs as a child process (its command
-line, ``python -m snakemake``) so that profiles, ``--forcerun`` and every other
-command-line feature apply unchanged; the package itself never imports it.
+line, through the workflow's ``scripts/snakemake_main.py``) so that profiles,
+``--forcerun`` and every other command-line feature apply unchanged; the package
+itself never imports it.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ SHARED_CACHE_ENV = "SNAKEMAKE_OUTPUT_CACHE"
 
 
 def snakemake_command(workdir: Path, args: Sequence[str]) -> list[str]:
+    """Snakemake's command line for ``args`` in ``workdir``: ``python -m snakemake``
+    but for the second a finished run spends waiting on its scheduler's timers."""
     wf = config.workflow_dir()
     return [
-        sys.executable, "-m", "snakemake",
+        sys.executable, str(wf / "scripts" / "snakemake_main.py"),
         "--snakefile", str(wf / "Snakefile"),
         "--directory", str(workdir),
         *args,
