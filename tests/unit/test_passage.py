@@ -8,7 +8,12 @@ import pytest
 
 from reelmake.stages.metadata import hashtags
 from reelmake.stages.scores import passage
-from reelmake.stages.scores.heuristic import HeuristicScorer, suggest_title
+from reelmake.stages.scores.heuristic import (
+    ENERGY_BLOCK,
+    HeuristicScorer,
+    loudness,
+    suggest_title,
+)
 from reelmake.stages.scores.passage import Around, judge, keywords, measure
 from reelmake.stages.segments import Candidate
 
@@ -211,3 +216,31 @@ def test_the_reason_quotes_the_line_that_lifted_the_score(audio: Path) -> None:
     assert 'told us, "Rain never' in with_line.reason
     assert "stands out" not in without.reason
     assert with_line.subscores["payoff"] > without.subscores["payoff"]
+
+
+def test_span_loudness_is_the_direct_mean_of_squares(tmp_path: Path) -> None:
+    # Spans inside one block, across many, on block edges, past the end and empty:
+    # each level is what the mean of its squared samples gives, to the last bit.
+    rng = np.random.default_rng(7)
+    rate, seconds = 16000, 3.3
+    samples = (rng.normal(0, 6000, int(rate * seconds)) * np.linspace(0.01, 1, int(
+        rate * seconds))).clip(-32768, 32767).astype(np.int16)  # fmt: skip
+    samples[:100] = 32767  # the loudest squares there are
+    path = tmp_path / "noise.wav"
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.tobytes())
+    block = ENERGY_BLOCK / rate
+    spans = [(0.0, 0.001), (0.0, 3.3), (0.1, 0.2), (block, 2 * block),
+             (block - 1e-4, 2 * block + 1e-4), (0.5, 3.0), (3.2, 9.0), (9.0, 10.0),
+             (1.0, 1.0)]  # fmt: skip
+    expected = []
+    for start, end in spans:
+        a = int(start * rate)
+        chunk = samples[a : max(int(end * rate), a + 1)].astype(np.float64)
+        rms = float(np.sqrt(np.mean(chunk**2))) if chunk.size else 0.0
+        expected.append(20 * np.log10(max(rms, 1.0) / 32768.0))
+    assert loudness(path, spans) == expected
+    assert expected[-3] > expected[2]  # the noise grows louder along the file

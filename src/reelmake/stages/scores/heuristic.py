@@ -42,17 +42,46 @@ def _clip(value: float) -> float:
     return round(min(10.0, max(0.0, value)), 2)
 
 
+# Samples per block of the running sum of squares that :func:`loudness` reads.
+ENERGY_BLOCK = 4096
+
+
 def loudness(audio: Path, spans: Sequence[tuple[float, float]]) -> list[float]:
-    """RMS level in dBFS of each span of a 16-bit mono WAV."""
+    """RMS level in dBFS of each span of a 16-bit mono WAV.
+
+    Squares are summed once per block of samples, as exact integers, so that each
+    of a talk's many overlapping spans costs two partial blocks, not a pass over
+    its samples (the sums, below 2**53, are also exact in floating point, so the
+    levels are those of a direct mean)."""
     with wave.open(str(audio), "rb") as wav:
         rate = wav.getframerate()
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+    whole = samples.size // ENERGY_BLOCK
+    sums = np.zeros(whole, dtype=np.int64)
+    step = 256  # blocks converted at a time: a few MB, not the whole talk
+    for i in range(0, whole, step):
+        j = min(i + step, whole)
+        part = samples[i * ENERGY_BLOCK : j * ENERGY_BLOCK].astype(np.int64)
+        sums[i:j] = np.square(part).reshape(j - i, ENERGY_BLOCK).sum(axis=1)
+    # running[k]: the sum of squares of the first k blocks
+    running = np.concatenate([[0], np.cumsum(sums)])
+
+    def energy(a: int, b: int) -> int:
+        """The sum of squares of samples a..b-1."""
+        first, last = -(-a // ENERGY_BLOCK), b // ENERGY_BLOCK
+        if first >= last:
+            part = samples[a:b].astype(np.int64)
+            return int(np.dot(part, part))
+        head = samples[a : first * ENERGY_BLOCK].astype(np.int64)
+        tail = samples[last * ENERGY_BLOCK : b].astype(np.int64)
+        return (int(running[last] - running[first]) + int(np.dot(head, head))
+                + int(np.dot(tail, tail)))  # fmt: skip
+
     levels = []
     for start, end in spans:
-        chunk = samples[int(start * rate) : max(int(end * rate), int(start * rate) + 1)]
-        rms = (
-            float(np.sqrt(np.mean(chunk.astype(np.float64) ** 2))) if chunk.size else 0
-        )
+        a = min(int(start * rate), samples.size)
+        b = min(max(int(end * rate), int(start * rate) + 1), samples.size)
+        rms = math.sqrt(energy(a, b) / (b - a)) if b > a else 0.0
         levels.append(20 * np.log10(max(rms, 1.0) / 32768.0))
     return levels
 
@@ -70,7 +99,7 @@ def suggest_title(text: str, limit: int = 60) -> str:
         pool = [s for s in sents[:3] if len(passage.tokens(s)) >= 4] or sents[:1]
         pick = max(
             pool,
-            key=lambda s: passage.measure(s).specificity - passage.leans(s),
+            key=lambda s: passage.specificity(s) - passage.leans(s),
         )
     pick = pick.rstrip(".!").strip()
     if len(pick) > limit:

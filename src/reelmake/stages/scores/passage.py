@@ -122,6 +122,7 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+@lru_cache(maxsize=131072)
 def is_content(word: str) -> bool:
     w = word.lower()
     return (
@@ -146,8 +147,9 @@ def leans(text: str) -> float:
     return 0.5 if i > 0 else 0.0
 
 
-def content_stems(text: str) -> set[str]:
-    return {stem(w) for w in tokens(text) if is_content(w)}
+@lru_cache(maxsize=16384)
+def content_stems(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in tokens(text) if is_content(w))
 
 
 def _clamp(value: float) -> float:
@@ -243,6 +245,11 @@ def _specificity(words: Sequence[str]) -> float:
     return sum(rarity(w.lower()) for w in words if is_content(w)) / max(len(words), 1)
 
 
+def specificity(text: str) -> float:
+    """The ``specificity`` of :func:`measure`, alone."""
+    return round(_specificity(tokens(text)), 4)
+
+
 def measure(text: str, around: Around = Around()) -> Features:
     sents = sentences(text)
     original = tokens(text)
@@ -271,7 +278,7 @@ def measure(text: str, around: Around = Around()) -> Features:
     return Features(
         words=len(words),
         sentences=len(sents),
-        specificity=round(_specificity(original), 4),
+        specificity=specificity(text),
         names=len(names(sents)),
         content_share=round(len(content) / n, 4),
         variety=round(len(set(stems_list)) / max(len(stems_list), 1), 4),

@@ -183,7 +183,7 @@ def line_features(line: Line) -> dict[str, float]:
         "aside": float(bool(_ASIDE.search(low))),
         "short": float(3 <= len(words) <= 12),
         "turn": float(len(words) <= 14 and len(before) >= 2 * max(len(words), 1)),
-        "specific": min(1.0, passage.measure(line.text).specificity / 0.16),
+        "specific": min(1.0, passage.specificity(line.text) / 0.16),
         "ritual": ritual(line.text),
     }
 
