@@ -213,9 +213,12 @@ def _fill_cores(step, wanted, wildcards):
     folder = RESULTS / wildcards.video_hash
     # The selection file itself, not the checkpoint: a cluster job's own Snakemake
     # does not see the checkpoint as complete.
+    clips = registry.clip_names(folder) or []
     first = next(iter(step.outputs.values())).path
-    waiting = [c for c in registry.clip_names(folder) or []
-               if not (folder / first.format(clip=c)).exists()]  # fmt: skip
+    waiting = [c for c in clips if not (folder / first.format(clip=c)).exists()]
+    if workflow.dag_settings.forceall or workflow.dag_settings.forcerun:
+        # Made again although they exist (--no-cache): every item may wait.
+        waiting = clips
     try:
         cores = workflow.cores
     except WorkflowError:  # a run that sets no cores (--report, say)

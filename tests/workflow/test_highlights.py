@@ -1,6 +1,7 @@
 """Highlights end to end on the demo talk: ranking, boundaries, what re-runs."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -169,3 +170,20 @@ def test_a_caption_style_change_renders_every_clip_and_nothing_before(talk) -> N
         plan = _json(folder / "clips" / name.replace(".mp4", ".plan.json"))
         assert plan["captions"]["style"]["font"] == "DejaVu Sans"
     assert sorted(p.name for p in (folder / "clips").glob("*.mp4")) == clips
+
+
+def test_clips_made_again_share_the_cores(talk) -> None:
+    """--no-cache clips renders every clip again, although each exists: they run
+    side by side, as a first run's do, not one after another with every core each."""
+    workdir, video, folder = talk
+    clips = registry.clip_names(folder) or []
+    assert len(clips) >= 2
+    run = reelmake("run", video, "--no-cache", "clips", "--dry-run", "--cores", "2",
+                   cwd=workdir)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    output = run.stdout + run.stderr
+    # Each job: its rule's line, then its indented details.
+    jobs = re.findall(r"^rule render_clip:\n((?:[ \t]+.*\n?)*)", output, re.M)
+    assert len(jobs) == len(clips), output
+    # Snakemake names a job's threads only when it has more than one.
+    assert not any("threads:" in job for job in jobs), jobs
