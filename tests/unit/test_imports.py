@@ -67,13 +67,16 @@ def test_importing_every_module_loads_no_snakemake() -> None:
 
 
 def test_only_the_runner_starts_snakemake() -> None:
-    """Naming Snakemake's module (``-m snakemake``) or importing it is the runner's
-    alone."""
+    """Naming Snakemake's module (``-m snakemake``) or the workflow's launcher of
+    it, or importing it, is the runner's alone."""
     starters = set()
     for name, path in _modules().items():
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and node.value == "snakemake":
+            if isinstance(node, ast.Constant) and node.value in (
+                "snakemake",
+                "snakemake_main.py",
+            ):
                 starters.add(name)
             if isinstance(node, ast.Import | ast.ImportFrom):
                 mods = [a.name for a in node.names] + [getattr(node, "module", "")]
