@@ -147,16 +147,17 @@ def video_report(
     chosen = fileio.read_json(highlights)
     threshold = float(chosen["params"]["threshold"])
     clips = []
+    files = [
+        [Path(p.replace("{clip}", h["clip"]))
+         for p in (clip_video, clip_srt, clip_plan, clip_json)]
+        for h in chosen["highlights"]
+    ]  # fmt: skip
     # The thumbnails (an ffmpeg each) are taken while the timeline is drawn: the
     # report is the last job of a run, often alone on the machine.
     with concurrent.futures.ThreadPoolExecutor(THUMBNAILS_AT_ONCE) as pool:
         pictures = [
-            pool.submit(
-                thumbnail,
-                Path(clip_video.replace("{clip}", h["clip"])),
-                at=min(1.0, h["duration"] / 2),
-            )
-            for h in chosen["highlights"]
+            pool.submit(thumbnail, video, at=min(1.0, h["duration"] / 2))
+            for h, (video, *_) in zip(chosen["highlights"], files, strict=True)
         ]
         timeline = timeline_svg(
             cands["candidates"],
@@ -165,11 +166,9 @@ def video_report(
             float(info["duration"]),
             threshold,
         )
-        for h, picture in zip(chosen["highlights"], pictures, strict=True):
-            video, srt, plan, meta = (
-                Path(p.replace("{clip}", h["clip"]))
-                for p in (clip_video, clip_srt, clip_plan, clip_json)
-            )
+        for h, picture, (video, srt, plan, meta) in zip(
+            chosen["highlights"], pictures, files, strict=True
+        ):
             clips.append(
                 {
                     **h,

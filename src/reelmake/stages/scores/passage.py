@@ -278,7 +278,7 @@ def measure(text: str, around: Around = Around()) -> Features:
     return Features(
         words=len(words),
         sentences=len(sents),
-        specificity=specificity(text),
+        specificity=round(_specificity(original), 4),
         names=len(names(sents)),
         content_share=round(len(content) / n, 4),
         variety=round(len(set(stems_list)) / max(len(stems_list), 1), 4),
